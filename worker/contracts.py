@@ -1,0 +1,153 @@
+"""Wire contracts fixed by the seed. Field names are exactly the seed's (camelCase ids,
+snake_case `conversation_history`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from worker.errors import InvalidRequest
+
+MAX_CONTENT_CHARS = 8_000
+MAX_TURNS = 2_000
+MAX_METADATA_BYTES = 16_384
+MAX_METADATA_DEPTH = 6
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+# Ids reach URL paths and log lines: keep them to a safe, unambiguous alphabet.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+_ID_RE = re.compile(ID_PATTERN)
+
+Role = Literal["user", "assistant", "system"]
+Status = Literal["SUCCEEDED", "FAILED", "CLARIFY"]
+Intent = Literal["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    role: Role
+    content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
+
+    @field_validator("content")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("content is blank")
+        if any(ord(c) < 32 and c not in "\n\r\t" for c in value):
+            raise ValueError("content contains control characters")
+        return value
+
+
+class WorkerRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    requestId: str = Field(pattern=ID_PATTERN)
+    userId: str = Field(pattern=ID_PATTERN)
+    conversation_history: list[Message] = Field(min_length=1, max_length=MAX_TURNS)
+    stream: bool = True
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _depth(value) > MAX_METADATA_DEPTH:
+            raise ValueError(f"metadata is nested deeper than {MAX_METADATA_DEPTH} levels")
+        if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_METADATA_BYTES:
+            raise ValueError(f"metadata is larger than {MAX_METADATA_BYTES} bytes")
+        return value
+
+    @model_validator(mode="after")
+    def _ends_with_user(self) -> "WorkerRequest":
+        if self.conversation_history[-1].role != "user":
+            raise ValueError("the last conversation_history turn must have role 'user'")
+        return self
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_METADATA_DEPTH:  # stop early: the answer is already "too deep"
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    retryable: bool = False
+
+
+class Meta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    intent: Intent | None = None
+    action: str | None = None
+    confidence: float | None = None
+
+
+class TokenEvent(BaseModel):
+    requestId: str
+    seq: int = Field(ge=1)
+    delta: str
+    ts: int
+
+
+class ResultEvent(BaseModel):
+    requestId: str
+    status: Status
+    final: dict[str, Any] | None = None
+    error: ErrorInfo | None = None
+    usage: dict[str, Any] = Field(default_factory=dict)
+    meta: Meta = Field(default_factory=Meta)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def parse_request(raw: bytes | str | dict) -> WorkerRequest:
+    """Validate one request. Raises InvalidRequest with a readable message; `request_id` is set on
+    the error whenever the payload carried a usable requestId, so a FAILED result can still go out."""
+    if isinstance(raw, (bytes, bytearray)):
+        if len(raw) > MAX_BODY_BYTES:
+            raise InvalidRequest(f"request body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequest("request body is not valid UTF-8") from None
+    if isinstance(raw, str):
+        if len(raw) > MAX_BODY_BYTES:
+            raise InvalidRequest(f"request body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            raw = json.loads(raw)
+        except (json.JSONDecodeError, RecursionError):
+            raise InvalidRequest("request body is not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise InvalidRequest("request must be a JSON object")
+    try:
+        return WorkerRequest.model_validate(raw)
+    except ValidationError as exc:
+        error = InvalidRequest(describe_validation_error(exc))
+        error.request_id = readable_request_id(raw)
+        raise error from None
+
+
+def readable_request_id(raw: dict) -> str | None:
+    value = raw.get("requestId")
+    return value if isinstance(value, str) and _ID_RE.fullmatch(value) else None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per problem, naming the field; input values are left out (they may be huge or private)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:10]:
+        where = ".".join(str(p) for p in err["loc"]) or "request"
+        parts.append(f"{where}: {err['msg']}")
+    return "invalid request: " + "; ".join(parts)

@@ -1,0 +1,77 @@
+"""Typed model outputs. Both providers return these; Gemini gets their JSON schema for structured
+output, the offline provider builds them from the real context. They land in the result's `final`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Intent = Literal["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"]
+ContextSource = Literal["active_routines", "user_memory", "exercise_catalog", "profile"]
+ChatAction = Literal["GET_ACTIVE_ROUTINES", "SEARCH_EXERCISES", "RECALL_MEMORY", "GENERAL_ADVICE"]
+
+
+class RouteDecision(BaseModel):
+    intent: Intent
+    confidence: float = Field(ge=0.0, le=1.0)
+    reason: str = Field(default="", description="one short sentence: why this intent")
+    search_terms: list[str] = Field(
+        default_factory=list, max_length=8,
+        description="exercise names the message mentions, as written (used to look them up)",
+    )
+
+
+class ChatPlan(BaseModel):
+    action: ChatAction
+    required_context: list[ContextSource] = Field(default_factory=list)
+    search_terms: list[str] = Field(
+        default_factory=list, max_length=8, description="exercise or muscle names to look up"
+    )
+    memory_query: str | None = Field(default=None, description="what to recall about the user")
+
+
+class PlanItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    exercise_code: str
+    exercise_name: str | None = None
+    sets: int = Field(ge=1, le=20)
+    reps: int = Field(ge=1, le=100)
+    weight_kg: float | None = Field(default=None, ge=0)
+    rest_seconds: int | None = Field(default=None, ge=0, le=900)
+
+
+class Routine(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    routine_name: str
+    routine_order: int = Field(ge=1)
+    plans: list[PlanItem] = Field(default_factory=list)
+
+
+class Program(BaseModel):
+    program_name: str
+    goal: str
+    weeks: int = Field(ge=1, le=52)
+    days_per_week: int = Field(ge=1, le=7)
+    experience_level: str
+    routines: list[Routine] = Field(min_length=1, max_length=7)
+    notes: str = ""
+
+
+class RoutineChange(BaseModel):
+    op: Literal["swap", "add", "remove", "modify"]
+    exercise_code: str
+    new_exercise_code: str | None = None
+    field: Literal["sets", "reps", "weight_kg"] | None = None
+    before: float | int | None = None
+    after: float | int | None = None
+
+
+class RoutineUpdate(BaseModel):
+    routine_name: str
+    routine_order: int = Field(ge=1)
+    changes: list[RoutineChange] = Field(min_length=1)
+    updated_routine: Routine
+    summary: str
