@@ -1,0 +1,1 @@
+"""The outside world behind small Protocols. Adapters never import graph/ or nodes/."""

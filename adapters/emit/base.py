@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from typing import Protocol
+
+from worker.contracts import ResultEvent, TokenEvent
+
+
+class TokenEmitter(Protocol):
+    async def emit_token(self, event: TokenEvent) -> None: ...
+
+    async def flush(self, request_id: str) -> None:
+        """Deliver every token of this request that is still buffered."""
+
+
+class ResultEmitter(Protocol):
+    async def emit_result(self, event: ResultEvent) -> None:
+        """Publish the one result of a request; raise if it could not be published."""

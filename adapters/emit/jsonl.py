@@ -1,0 +1,48 @@
+"""Events as JSON lines (the wire shape, one event per line): used when no OCI ids are set."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import TextIO
+
+from worker.contracts import ResultEvent, TokenEvent
+
+
+class JsonLinesEmitter:
+    def __init__(self, stream: TextIO | None = None):
+        self._stream = stream
+        self._lock = threading.Lock()  # whole lines even when requests run concurrently
+
+    async def emit_token(self, event: TokenEvent) -> None:
+        self._write(event.model_dump_json())
+
+    async def flush(self, request_id: str) -> None:
+        with self._lock:
+            (self._stream or sys.stdout).flush()
+
+    async def emit_result(self, event: ResultEvent) -> None:
+        self._write(event.model_dump_json())
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            stream = self._stream or sys.stdout
+            stream.write(line + "\n")
+            stream.flush()
+
+
+class CollectingEmitter:
+    """Keeps events in memory, in order: what a test or an embedding caller inspects."""
+
+    def __init__(self) -> None:
+        self.tokens: list[TokenEvent] = []
+        self.results: list[ResultEvent] = []
+
+    async def emit_token(self, event: TokenEvent) -> None:
+        self.tokens.append(event)
+
+    async def flush(self, request_id: str) -> None:
+        return None
+
+    async def emit_result(self, event: ResultEvent) -> None:
+        self.results.append(event)

@@ -1,0 +1,1 @@
+"""User memory (Qdrant) and the offline embedding model."""

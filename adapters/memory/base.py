@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class UserMemory(Protocol):
+    """Semantic memory of one user's durable facts. Every call is scoped to one userId."""
+
+    async def search(self, user_id: str, query: str, k: int) -> list[dict[str, Any]]:
+        """Top-k memories of this user: [{text, score, created_at}], best first."""
+
+    async def add(self, user_id: str, items: list[tuple[str, str]]) -> None:
+        """Store (point_id, text) pairs for this user; the same id overwrites, never duplicates."""
+
+    async def aclose(self) -> None: ...
