@@ -1,0 +1,1 @@
+"""Model providers: `offline` (deterministic, no network) and `gemini` (langchain-google-genai)."""

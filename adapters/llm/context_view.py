@@ -1,0 +1,89 @@
+"""Readable views of the gathered context, shared by both providers: the Gemini prompts render
+them, the offline writer quotes them. One place decides which routine is "today's"."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MUSCLE_NAMES = {
+    "CHEST": ("가슴", "chest"),
+    "BACK": ("등", "back"),
+    "LEGS": ("하체", "legs"),
+    "SHOULDERS": ("어깨", "shoulders"),
+    "ARMS": ("팔", "arms"),
+    "CORE": ("코어", "core"),
+    "GLUTES": ("둔근", "glutes"),
+}
+
+
+def todays_routine(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The routine after the most recently performed one, in routine_order (cycling); the first
+    routine when none was performed yet."""
+    if not routines:
+        return None
+    ordered = sorted(routines, key=lambda r: r.get("routine_order", 0))
+    performed = [r for r in ordered if r.get("last_performed_at")]
+    if not performed:
+        return ordered[0]
+    latest = max(performed, key=lambda r: str(r["last_performed_at"]))
+    return ordered[(ordered.index(latest) + 1) % len(ordered)]
+
+
+def last_performed(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    performed = [r for r in routines if r.get("last_performed_at")]
+    return max(performed, key=lambda r: str(r["last_performed_at"])) if performed else None
+
+
+def exercise_name(item: dict[str, Any], korean: bool) -> str:
+    code = item["exercise_code"]
+    if korean:
+        return item.get("exercise_name") or item.get("name_ko") or item.get("name_en") or code
+    return item.get("name_en") or code.replace("_", " ").title()
+
+
+def plan_line(item: dict[str, Any], korean: bool) -> str:
+    name = exercise_name(item, korean)
+    weight = item.get("weight_kg")
+    if korean:
+        line = f"{name} {item['sets']}세트 × {item['reps']}회"
+    else:
+        line = f"{name} {item['sets']} × {item['reps']}"
+    return line + (f" · {weight:g}kg" if weight else "")
+
+
+def render_routines(routines: list[dict[str, Any]]) -> str:
+    if not routines:
+        return "(none)"
+    today = todays_routine(routines)
+    lines = []
+    for routine in sorted(routines, key=lambda r: r.get("routine_order", 0)):
+        mark = "  <- today" if routine is today else ""
+        lines.append(f"#{routine.get('routine_order')} {routine.get('routine_name')}"
+                     f" (last done {routine.get('last_performed_at') or 'never'}){mark}")
+        lines.extend(f"  - {plan_line(p, True)} [{p['exercise_code']}]" for p in routine.get("plans", []))
+    return "\n".join(lines)
+
+
+def render_json(value: Any) -> str:
+    if not value:
+        return "(none)"
+    return json.dumps(value, ensure_ascii=False, indent=1)
+
+
+def render_memory(memories: list[dict[str, Any]]) -> str:
+    return "\n".join(f"- {m['text']}" for m in memories) if memories else "(none)"
+
+
+def render_catalog(items: list[dict[str, Any]]) -> str:
+    if not items:
+        return "(none)"
+    return "\n".join(
+        f"- {i['exercise_code']}: {i.get('name_ko', '')} / {i.get('name_en', '')} "
+        f"({i.get('main_muscle_code', '')}, {i.get('equipment', '')})"
+        for i in items
+    )
+
+
+def render_conversation(conversation: list[dict[str, str]]) -> str:
+    return "\n".join(f"{turn['role']}: {turn['content']}" for turn in conversation)

@@ -1,0 +1,185 @@
+"""Offline chat answers: templates filled from the context that was actually gathered. Different
+routines, memories, catalog hits or profiles give different answers; missing context is said."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from adapters.llm.context_view import (
+    MUSCLE_NAMES,
+    exercise_name,
+    last_performed,
+    plan_line,
+    todays_routine,
+)
+from adapters.llm.offline.text import fold
+from worker.lang import is_korean
+from worker.schemas import ChatPlan
+
+GOAL_ADVICE = {
+    "HYPERTROPHY": (
+        "근비대가 목표라면 주요 운동은 8–12회 범위에서 세트당 1–3회 여유를 남기고, 세트 사이 60–90초 쉬어 주세요.",
+        "For hypertrophy, keep main lifts in the 8–12 rep range, 1–3 reps short of failure, resting 60–90 s.",
+    ),
+    "STRENGTH": (
+        "근력이 목표라면 주요 운동은 3–6회로 무겁게, 세트 사이 2–3분 충분히 쉬어 주세요.",
+        "For strength, work heavy in the 3–6 rep range and rest 2–3 minutes between sets.",
+    ),
+    "FAT_LOSS": (
+        "체지방 감량이 목표라면 10–15회 범위로 쉬는 시간을 짧게(45–60초) 가져가고, 식단 관리가 가장 중요해요.",
+        "For fat loss, use 10–15 reps with short rests (45–60 s); your diet matters most.",
+    ),
+    "GENERAL_FITNESS": (
+        "전반적인 체력이 목표라면 주 2–3회 전신 운동을 꾸준히 하는 게 가장 효과적이에요.",
+        "For general fitness, two or three full-body sessions a week, done consistently, work best.",
+    ),
+}
+# Topic answers for general questions, matched on the user's words.
+TOPICS = [
+    (r"단백질|protein", (
+        "단백질은 체중 1kg당 하루 1.6–2.2g을 3–4끼에 나눠 드세요.",
+        "Aim for 1.6–2.2 g of protein per kg of body weight a day, split over 3–4 meals.")),
+    (r"식단|칼로리|다이어트|diet|calorie|meal", (
+        "식단은 목표에 맞는 총 칼로리가 먼저예요. 감량이면 하루 300–500kcal 적게, 증량이면 200–300kcal 많이 드세요.",
+        "Total calories come first: eat 300–500 kcal below maintenance to lose fat, 200–300 above to gain.")),
+    (r"수면|잠|sleep", (
+        "회복에는 하루 7–9시간 수면이 가장 확실한 방법이에요.",
+        "Seven to nine hours of sleep is the most reliable recovery tool you have.")),
+    (r"근육통|회복|휴식|soreness|doms|recover|rest day", (
+        "근육통이 심한 부위는 하루 이틀 쉬고, 다른 부위를 가볍게 운동하거나 걷기로 혈류를 늘려 주세요.",
+        "Let very sore muscles rest a day or two; train other parts lightly or walk to keep blood flowing.")),
+]
+LEVEL_NAMES = {"BEGINNER": ("초급", "beginner"), "INTERMEDIATE": ("중급", "intermediate"),
+               "ADVANCED": ("상급", "advanced")}
+SOURCE_NAMES = {
+    "active_routines": ("루틴", "your routines"),
+    "user_memory": ("이전 대화 기록", "what you told me before"),
+    "exercise_catalog": ("운동 카탈로그", "the exercise catalog"),
+    "profile": ("프로필", "your profile"),
+}
+
+
+def write_answer(conversation: list[dict[str, str]], plan: ChatPlan, context: dict[str, Any]) -> str:
+    message = conversation[-1]["content"]
+    ko = is_korean(message)
+    writer = {
+        "GET_ACTIVE_ROUTINES": _today,
+        "SEARCH_EXERCISES": _exercises,
+        "RECALL_MEMORY": _recall,
+        "GENERAL_ADVICE": _advice,
+    }[plan.action]
+    parts = [writer(ko, plan, context, message)]
+    memories = context.get("user_memory") or []
+    if memories and plan.action != "RECALL_MEMORY":
+        note = memories[0]["text"]
+        parts.append(f"참고로 전에 \"{note}\"라고 하셨죠. 통증이 있으면 무게를 낮추고 무리하지 마세요."
+                     if ko else f"Keep in mind you told me: \"{note}\". If it hurts, go lighter and don't push through pain.")
+    missing = [s for s in context.get("degraded") or [] if s in SOURCE_NAMES]
+    if missing:
+        names = ", ".join(SOURCE_NAMES[s][0 if ko else 1] for s in missing)
+        parts.append(f"({names} 정보를 지금 불러오지 못해서 그 부분은 반영하지 못했어요.)"
+                     if ko else f"(I couldn't load {names} just now, so this answer leaves it out.)")
+    return "\n\n".join(p for p in parts if p)
+
+
+def _greeting(ko: bool, context: dict[str, Any]) -> str:
+    name = (context.get("profile") or {}).get("username")
+    if not name:
+        return ""
+    return f"{name}님, " if ko else f"{name}, "
+
+
+def _today(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
+    routines = context.get("active_routines") or []
+    if "active_routines" in (context.get("degraded") or []):
+        return "지금 루틴 정보를 불러오지 못했어요. 잠시 후 다시 물어봐 주세요." if ko else \
+            "I couldn't load your routines right now. Please ask me again in a moment."
+    today = todays_routine(routines)
+    if today is None:
+        return ("아직 활성화된 루틴이 없어요. \"새 루틴 만들어줘\"라고 말씀하시면 목표에 맞춰 짜 드릴게요."
+                if ko else "You have no active routine yet. Say \"make me a new routine\" and I'll build one for your goal.")
+    lines = [f"{i}. {plan_line(p, ko)}" for i, p in enumerate(today.get("plans", []), 1)]
+    previous = last_performed(routines)
+    if ko:
+        head = f"{_greeting(ko, context)}오늘은 {today['routine_name']} 차례예요!"
+        if previous and previous is not today:
+            head += f" 지난번에 {previous['routine_name']}({previous['last_performed_at']})를 하셨거든요."
+        tail = f"{exercise_name(today['plans'][0], ko)}부터 가벼운 무게로 워밍업 2세트 하고 시작해 볼까요?" if today.get("plans") else ""
+    else:
+        head = f"{_greeting(ko, context)}today is {today['routine_name']}!"
+        if previous and previous is not today:
+            head += f" Last time you did {previous['routine_name']} ({previous['last_performed_at']})."
+        tail = f"Start with two light warm-up sets of {exercise_name(today['plans'][0], ko)}." if today.get("plans") else ""
+    return "\n".join([head, *lines, tail]).strip()
+
+
+def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
+    catalog = context.get("exercise_catalog") or []
+    if not catalog:
+        terms = ", ".join(plan.search_terms)
+        return (f"'{terms}'에 해당하는 운동을 카탈로그에서 찾지 못했어요. 운동 이름을 조금 다르게 말씀해 주시겠어요?"
+                if ko else f"I couldn't find '{terms}' in the exercise catalog. Could you name the exercise differently?")
+    in_routines = {
+        p["exercise_code"]: (r, p)
+        for r in context.get("active_routines") or [] for p in r.get("plans", [])
+    }
+    lines = []
+    for item in _best_matches(plan.search_terms, catalog):
+        muscle = MUSCLE_NAMES.get(item.get("main_muscle_code"), (item.get("main_muscle_code"), item.get("main_muscle_code")))
+        equipment = str(item.get("equipment", "")).lower()
+        if ko:
+            line = f"• {item.get('name_ko')}({item.get('name_en')}) — {muscle[0]} 운동, 장비: {equipment}."
+        else:
+            line = f"• {item.get('name_en')} — a {muscle[1]} exercise, equipment: {equipment}."
+        if item["exercise_code"] in in_routines:
+            routine, p = in_routines[item["exercise_code"]]
+            line += (f" 지금 {routine['routine_name']}에 {plan_line(p, ko)}로 들어 있어요."
+                     if ko else f" It is in your {routine['routine_name']} as {plan_line(p, ko)}.")
+        lines.append(line)
+    head = "찾아본 운동이에요:" if ko else "Here is what I found:"
+    tip = ("자세가 무너지기 전까지만 반복하고, 무게보다 가동 범위를 먼저 챙기세요." if ko
+           else "Stop each set before your form breaks down, and own the full range of motion before adding weight.")
+    return "\n".join([head, *lines, tip])
+
+
+def _best_matches(terms: list[str], catalog: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
+    """Catalog items in the order the user named them: exact names first."""
+    folded = [fold(t) for t in terms]
+
+    def rank(item: dict[str, Any]) -> tuple[int, int]:
+        names = [fold(str(item.get(k, ""))) for k in ("name_ko", "name_en", "exercise_code")]
+        names += [fold(a) for a in item.get("aliases", [])]
+        for position, term in enumerate(folded):
+            if term in names:
+                return (0, position)
+            if any(term in n for n in names):
+                return (1, position)
+        return (2, len(folded))
+
+    return sorted(catalog, key=rank)[:limit]
+
+
+def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
+    memories = context.get("user_memory") or []
+    if not memories:
+        return "아직 기억해 둔 내용이 없어요. 부상이나 목표를 말씀해 주시면 다음 답변부터 반영할게요." if ko else \
+            "I don't have anything saved about you yet. Tell me about injuries or goals and I'll use them next time."
+    head = "전에 말씀해 주신 내용이에요:" if ko else "Here is what you told me before:"
+    return "\n".join([head, *(f"• {m['text']}" for m in memories)])
+
+
+def _advice(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
+    topics = [lines[0 if ko else 1] for pattern, lines in TOPICS if re.search(pattern, message, re.IGNORECASE)]
+    profile = context.get("profile") or {}
+    goal = profile.get("goal") or "GENERAL_FITNESS"
+    advice = GOAL_ADVICE.get(goal, GOAL_ADVICE["GENERAL_FITNESS"])[0 if ko else 1]
+    level = LEVEL_NAMES.get(profile.get("experience_level", ""), None)
+    days = profile.get("training_days_per_week")
+    if ko:
+        who = f"{_greeting(ko, context)}{level[0]} 단계" if level else _greeting(ko, context).rstrip(", ")
+        extra = f", 주 {days}회 운동 기준으로" if days else ""
+        return "\n".join([*topics, f"{who}{extra} 말씀드리면: {advice}".strip()])
+    who = f"{_greeting(ko, context)}at the {level[1]} level" if level else _greeting(ko, context).rstrip(", ")
+    extra = f" training {days} days a week" if days else ""
+    return "\n".join([*topics, f"{who}{extra}: {advice}".strip()])
