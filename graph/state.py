@@ -1,0 +1,34 @@
+"""Graph state. The input is the request contract itself (paste the seed's example payload into
+LangGraph Studio); each node adds its own keys, which Studio shows as they appear."""
+
+from __future__ import annotations
+
+import operator
+from typing import Annotated, Any, TypedDict
+
+
+class Turn(TypedDict):
+    role: str
+    content: str
+
+
+class RequestInput(TypedDict, total=False):
+    requestId: str
+    userId: str
+    conversation_history: list[Turn]
+    stream: bool
+    metadata: dict[str, Any]
+
+
+class State(RequestInput, total=False):
+    # route_intent: {intent, confidence, proposed, reason, search_terms}; intent is CLARIFY when
+    # the router was unsure, `proposed` keeps what it would have chosen.
+    route: dict[str, Any]
+    # plan_chat: ChatPlan (action, required_context, search_terms, memory_query); None = unusable.
+    plan: dict[str, Any] | None
+    # gather_context: {active_routines, profile, user_memory, exercise_catalog, degraded}
+    context: dict[str, Any]
+    action: str
+    status: str  # SUCCEEDED | CLARIFY (failures are exceptions, turned into FAILED by the runner)
+    final: dict[str, Any]
+    usage: Annotated[list[dict[str, Any]], operator.add]  # one record per model call

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import logging
+
+from langgraph.runtime import Runtime
+
+from graph.context import Context
+from graph.state import State
+from nodes.conversation import recent_turns
+from worker.errors import LLMMalformedOutput
+
+log = logging.getLogger("reppy.nodes")
+
+
+async def route_intent(state: State, runtime: Runtime[Context]) -> dict:
+    """Decide CHAT_RESPONSE, GENERATE_ROUTINE, UPDATE_ROUTINE or CLARIFY (router model)."""
+    try:
+        routed = await runtime.context.llm.route(recent_turns(state))
+    except LLMMalformedOutput as exc:
+        # The seed: an unparseable router answer falls back to asking the user.
+        log.warning("router output unusable: %s", exc.message)
+        return {"route": {"intent": "CLARIFY", "confidence": 0.0, "proposed": None,
+                          "reason": "router output could not be parsed", "search_terms": []}}
+    decision = routed.value
+    unsure = decision.intent != "CLARIFY" and decision.confidence < runtime.context.min_confidence
+    return {
+        "route": {
+            "intent": "CLARIFY" if unsure else decision.intent,
+            "confidence": decision.confidence,
+            "proposed": decision.intent,
+            "reason": decision.reason,
+            "search_terms": decision.search_terms,
+        },
+        "usage": routed.usage,
+    }
