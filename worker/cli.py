@@ -1,0 +1,143 @@
+"""`reppy-worker`: run one request locally and print its events as JSON lines.
+
+    reppy-worker --example                 the seed's example payload
+    reppy-worker -f request.json | -j '{…}' | < request.json
+    reppy-worker --vm-url http://127.0.0.1:8080/internal --example
+    reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
+
+Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+
+EXAMPLE_REQUEST = {
+    "requestId": "req-12345",
+    "userId": "user-67890",
+    "conversation_history": [{"role": "user", "content": "오늘 운동 뭐 해야 돼?"}],
+    "stream": True,
+    "metadata": {},
+}
+EXIT_CODES = {"SUCCEEDED": 0, "CLARIFY": 0, "SKIPPED": 0, "FAILED": 1, "INVALID": 2}
+
+log = logging.getLogger("reppy.cli")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["vm-stub"]:
+        return vm_stub(argv[1:])
+    return run(argv)
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="reppy-worker", description="Run one Reppy Worker request locally.")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("-f", "--file", type=Path, help="request JSON file")
+    source.add_argument("-j", "--json", help="request JSON string")
+    source.add_argument("--example", action="store_true", help="run the seed's example request")
+    parser.add_argument("--vm-url", help="VM Internal API base URL (overrides VM_INTERNAL_BASE_URL)")
+    args = parser.parse_args(argv)
+
+    settings = _settings(vm_url=args.vm_url)
+    if settings is None:
+        return 2
+    raw = _read_request(args)
+    if raw is None:
+        parser.print_usage(sys.stderr)
+        print("reppy-worker: give a request with -f, -j, --example or on stdin", file=sys.stderr)
+        return 2
+    return asyncio.run(_run_one(raw, settings))
+
+
+async def _run_one(raw: str | bytes | dict, settings) -> int:
+    from worker.dependencies import build_dependencies
+    from worker.errors import WorkerError
+    from worker.runner import handle
+
+    try:
+        deps = build_dependencies(settings)
+    except WorkerError as exc:
+        print(f"reppy-worker: configuration error: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        outcome = await handle(raw, deps)
+    finally:
+        await deps.aclose()
+    if outcome.status == "INVALID" and outcome.request_id is None:
+        print("reppy-worker: invalid request (see the log above); no requestId to report it under",
+              file=sys.stderr)
+    return EXIT_CODES[outcome.status]
+
+
+def _settings(**overrides):
+    from worker.logs import configure_logging
+    from worker.settings import Settings
+
+    try:
+        settings = Settings(**{k.upper() if k != "vm_url" else "VM_INTERNAL_BASE_URL": v
+                               for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                             for e in exc.errors(include_url=False, include_input=False))
+        print(f"reppy-worker: invalid configuration: {problems}", file=sys.stderr)
+        return None
+    configure_logging(settings)
+    return settings
+
+
+def _read_request(args) -> str | bytes | dict | None:
+    if args.example:
+        return EXAMPLE_REQUEST
+    if args.json is not None:
+        return args.json
+    if args.file is not None:
+        try:
+            return args.file.read_bytes()
+        except OSError as exc:
+            print(f"reppy-worker: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+            return b""  # reported as an invalid (empty) request
+    if not sys.stdin.isatty():
+        return sys.stdin.buffer.read()
+    return None
+
+
+def vm_stub(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="reppy-worker vm-stub",
+                                     description="Serve the embedded VM Internal API over HTTP.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
+    parser.add_argument("--prefix", default="/internal")
+    args = parser.parse_args(argv)
+    settings = _settings()
+    if settings is None:
+        return 2
+    if settings.VM_INTERNAL_TOKEN is None:
+        print("reppy-worker vm-stub: set VM_INTERNAL_TOKEN (clients must send it as a Bearer token)",
+              file=sys.stderr)
+        return 2
+    from adapters.vm_api.stub_server import VMStubServer
+
+    server = VMStubServer(args.host, args.port, settings.VM_INTERNAL_TOKEN.get_secret_value(),
+                          prefix=args.prefix)
+    # One machine-readable line, so scripts and tests learn the port.
+    print(json.dumps({"vm_stub": server.base_url}), flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

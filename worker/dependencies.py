@@ -1,0 +1,119 @@
+"""The composition root: settings → the adapters one warm process reuses for every request."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from worker.errors import ConfigError
+from worker.settings import Settings
+
+if TYPE_CHECKING:
+    from adapters.emit.base import ResultEmitter, TokenEmitter
+    from adapters.llm.base import ModelProvider
+    from adapters.memory.base import UserMemory
+    from adapters.vm_api.base import VMApi
+    from graph.context import Context
+
+
+@dataclass
+class Dependencies:
+    settings: Settings
+    llm: ModelProvider
+    vm: VMApi
+    memory: UserMemory
+    tokens: TokenEmitter
+    results: ResultEmitter
+
+    def context(self) -> Context:
+        from graph.context import Context
+
+        return Context(
+            llm=self.llm,
+            vm=self.vm,
+            memory=self.memory,
+            min_confidence=self.settings.ROUTER_MIN_CONFIDENCE,
+            catalog_max_searches=self.settings.CATALOG_MAX_SEARCHES,
+            memory_top_k=self.settings.MEMORY_TOP_K,
+        )
+
+    async def aclose(self) -> None:
+        await self.vm.aclose()
+        await self.memory.aclose()
+
+
+def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overrides: Any) -> Dependencies:
+    """Adapters chosen by the settings; `overrides` replace any of them (tests, embedding callers)."""
+    parts: dict[str, Any] = dict(overrides)
+    if "llm" not in parts:
+        parts["llm"] = _model_provider(settings)
+    if "vm" not in parts:
+        parts["vm"] = _vm_api(settings)
+    if "memory" not in parts:
+        from adapters.memory.qdrant import QdrantMemory
+
+        parts["memory"] = QdrantMemory(
+            collection=settings.QDRANT_COLLECTION_MEMORY,
+            url=settings.QDRANT_URL,
+            api_key=_secret(settings.QDRANT_API_KEY),
+            path=None if settings.QDRANT_URL else settings.qdrant_path(),
+            min_score=settings.MEMORY_MIN_SCORE,
+        )
+    if "tokens" not in parts or "results" not in parts:
+        if settings.OCI_STREAM_ID or settings.OCI_RESULT_QUEUE_ID:
+            raise ConfigError("OCI_STREAM_ID / OCI_RESULT_QUEUE_ID are set, but this build has no OCI "
+                              "emitters yet; unset them to print events as JSON lines")
+        from adapters.emit.jsonl import JsonLinesEmitter
+
+        emitter = JsonLinesEmitter(out)
+        parts.setdefault("tokens", emitter)
+        parts.setdefault("results", emitter)
+    return Dependencies(settings=settings, **parts)
+
+
+def _model_provider(settings: Settings) -> ModelProvider:
+    from adapters.prompts import load_prompts
+
+    prompts = load_prompts(settings.prompts_dir())
+    if settings.LLM_PROVIDER == "offline":
+        from adapters.llm.offline import OfflineProvider
+
+        return OfflineProvider(prompts)
+    raise ConfigError("LLM_PROVIDER=gemini is not available in this build yet; "
+                      "unset GOOGLE_API_KEY or set LLM_PROVIDER=offline")
+
+
+def _vm_api(settings: Settings) -> VMApi:
+    if not settings.VM_INTERNAL_BASE_URL:
+        from adapters.vm_api.embedded import EmbeddedVMApi
+
+        return EmbeddedVMApi()
+    if not settings.VM_INTERNAL_BASE_URL.startswith(("http://", "https://")):
+        raise ConfigError("VM_INTERNAL_BASE_URL must be an http(s) URL, e.g. http://127.0.0.1:8080/internal")
+    from adapters.vm_api.http import HttpVMApi
+
+    return HttpVMApi(
+        settings.VM_INTERNAL_BASE_URL,
+        _secret(settings.VM_INTERNAL_TOKEN),
+        connect_timeout=settings.VM_TIMEOUT_CONNECT_S,
+        read_timeout=settings.VM_TIMEOUT_READ_S,
+    )
+
+
+def _secret(value) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+_default: Dependencies | None = None
+_default_lock = threading.Lock()
+
+
+def default_dependencies() -> Dependencies:
+    """Process-wide dependencies from the environment, built on first use (LangGraph Studio /
+    `langgraph dev` runs that pass no context)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = build_dependencies(Settings())
+        return _default

@@ -1,0 +1,173 @@
+"""The runner every entrypoint shares: claim → run the graph → token events → exactly one result.
+
+Once a request is claimed, a result event is always published — SUCCEEDED, CLARIFY or FAILED —
+whatever happens inside the graph. Stack traces go to the log, never into an event."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from worker.contracts import (
+    ErrorInfo,
+    Meta,
+    ResultEvent,
+    TokenEvent,
+    WorkerRequest,
+    now_ms,
+    parse_request,
+)
+from worker.dependencies import Dependencies
+from worker.errors import InvalidRequest, WorkerError
+
+log = logging.getLogger("reppy.runner")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    request_id: str | None
+    status: str  # SUCCEEDED | CLARIFY | FAILED | SKIPPED | INVALID
+    error_code: str | None = None
+    tokens: int = 0
+
+
+async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None = None) -> Outcome:
+    """Process one delivery. Publishing the result may raise (the caller must not ack then)."""
+    try:
+        request = parse_request(raw)
+    except InvalidRequest as exc:
+        return await _reject(exc, deps)
+
+    request_id = request.requestId
+    try:
+        claimed = await deps.vm.claim(request_id)
+    except WorkerError as exc:
+        log.error("request %s: claim failed: %s", request_id, exc.message)
+        await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
+        return Outcome(request_id, "FAILED", exc.code)
+    if not claimed:
+        log.info("request %s already claimed elsewhere: skipped", request_id)
+        return Outcome(request_id, "SKIPPED")
+
+    run = _Run(request, deps)
+    try:
+        async with asyncio.timeout(timeout_s):
+            await run.execute()
+        result = run.result()
+    except TimeoutError:
+        log.error("request %s: timed out after %.1fs", request_id, timeout_s)
+        result = run.failure({"code": "TIMEOUT", "message": f"processing exceeded {timeout_s:g}s",
+                              "retryable": True})
+    except WorkerError as exc:
+        log.warning("request %s failed: %s %s", request_id, exc.code, exc.message)
+        result = run.failure(exc.to_error())
+    except asyncio.CancelledError:
+        log.error("request %s cancelled", request_id)
+        await deps.results.emit_result(run.failure(
+            {"code": "CANCELLED", "message": "processing was cancelled", "retryable": True}))
+        raise
+    except Exception:
+        log.exception("request %s: unexpected error", request_id)
+        result = run.failure({"code": "INTERNAL", "message": "internal error while processing the request",
+                              "retryable": True})
+    await _flush(deps, request_id)
+    await deps.results.emit_result(result)
+    return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq)
+
+
+class _Run:
+    """One claimed request going through the graph."""
+
+    def __init__(self, request: WorkerRequest, deps: Dependencies):
+        self.request = request
+        self.deps = deps
+        self.state: dict[str, Any] = {}
+        self.seq = 0
+        self.started = time.perf_counter()
+
+    async def execute(self) -> None:
+        from graph.graph import ANSWER_NODE, graph
+
+        stream = graph.astream(
+            self.request.model_dump(),
+            context=self.deps.context(),
+            stream_mode=["messages", "values"],
+        )
+        async for mode, payload in stream:
+            if mode == "values":
+                self.state = payload
+                continue
+            chunk, metadata = payload
+            if metadata.get("langgraph_node") != ANSWER_NODE or not self.request.stream:
+                continue
+            delta = chunk.text
+            if not delta:
+                continue  # empty trailing chunks would leave a hole in nothing but bandwidth
+            self.seq += 1
+            await self.deps.tokens.emit_token(
+                TokenEvent(requestId=self.request.requestId, seq=self.seq, delta=delta, ts=now_ms()))
+
+    def result(self) -> ResultEvent:
+        status = self.state.get("status")
+        if status not in ("SUCCEEDED", "CLARIFY"):
+            return self.failure({"code": "INTERNAL", "message": "the graph ended without a result",
+                                 "retryable": True})
+        return ResultEvent(requestId=self.request.requestId, status=status, final=self.state.get("final"),
+                           error=None, usage=self._usage(), meta=self._meta())
+
+    def failure(self, error: dict[str, Any]) -> ResultEvent:
+        if self.seq:
+            error = {**error, "message": f"{error['message']} (after {self.seq} tokens were streamed)"}
+        return _failed(self.request.requestId, error, self._meta(), self._usage())
+
+    def _meta(self) -> Meta:
+        route = self.state.get("route") or {}
+        extra: dict[str, Any] = {"provider": self.deps.llm.name, "latency_ms": self._elapsed_ms()}
+        degraded = (self.state.get("context") or {}).get("degraded")
+        if degraded:
+            extra["degraded"] = degraded
+        if self.seq:
+            extra["tokens_streamed"] = self.seq
+        return Meta(intent=route.get("intent"), action=self.state.get("action"),
+                    confidence=route.get("confidence"), **extra)
+
+    def _usage(self) -> dict[str, Any]:
+        calls = self.state.get("usage") or []
+        totals = {key: sum(c.get(key, 0) for c in calls)
+                  for key in ("input_tokens", "output_tokens", "thinking_tokens")}
+        return {"calls": calls, **totals}
+
+    def _elapsed_ms(self) -> int:
+        return round((time.perf_counter() - self.started) * 1000)
+
+
+def _failed(request_id: str, error: dict[str, Any], meta: Meta, usage: dict[str, Any]) -> ResultEvent:
+    return ResultEvent(requestId=request_id, status="FAILED", final=None, error=ErrorInfo(**error),
+                       usage=usage, meta=meta)
+
+
+async def _reject(exc: InvalidRequest, deps: Dependencies) -> Outcome:
+    """Bad input: a FAILED result when a requestId can be read (claimed first, so a redelivered bad
+    message is not answered twice), otherwise only the log and the caller's error."""
+    request_id = exc.request_id
+    log.warning("invalid request%s: %s", f" {request_id}" if request_id else "", exc.message)
+    if request_id is None:
+        return Outcome(None, "INVALID", exc.code)
+    try:
+        if not await deps.vm.claim(request_id):
+            return Outcome(request_id, "SKIPPED", exc.code)
+    except WorkerError as claim_error:
+        log.warning("request %s: claim failed (%s); reporting the invalid input anyway", request_id,
+                    claim_error.code)
+    await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
+    return Outcome(request_id, "INVALID", exc.code)
+
+
+async def _flush(deps: Dependencies, request_id: str) -> None:
+    try:
+        await deps.tokens.flush(request_id)
+    except Exception:  # lost tokens must never cost the result
+        log.exception("request %s: token flush failed", request_id)
