@@ -1,0 +1,106 @@
+"""Shared fixtures. Everything runs offline: the embedded VM API, Qdrant in memory, the offline
+model provider, and events collected in memory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langgraph.runtime import Runtime
+
+from adapters.emit.jsonl import CollectingEmitter
+from adapters.llm.offline import OfflineProvider
+from adapters.memory.embeddings import shared_embeddings
+from adapters.memory.qdrant import QdrantMemory
+from adapters.prompts import load_prompts
+from adapters.vm_api.embedded import EmbeddedVMApi
+from graph.context import Context
+from worker.dependencies import build_dependencies
+from worker.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+DEMO_USER = "user-67890"
+OTHER_USER = "user-12345"
+
+# Tests must not pick up a developer's keys or endpoints.
+for _name in ("GOOGLE_API_KEY", "LLM_PROVIDER", "VM_INTERNAL_BASE_URL", "VM_INTERNAL_TOKEN", "QDRANT_URL",
+              "QDRANT_API_KEY", "QDRANT_PATH", "OCI_STREAM_ID", "OCI_RESULT_QUEUE_ID", "PROMPTS_DIR"):
+    os.environ.pop(_name, None)
+
+
+def request(content: str | list[dict[str, str]], *, request_id: str = "req-test-1",
+            user_id: str = DEMO_USER, stream: bool = True) -> dict[str, Any]:
+    history = [{"role": "user", "content": content}] if isinstance(content, str) else content
+    return {"requestId": request_id, "userId": user_id, "conversation_history": history,
+            "stream": stream, "metadata": {}}
+
+
+def stable(value: Any) -> Any:
+    """The same value with run-dependent numbers masked for snapshots: latencies and timestamps
+    vary per run, and similarity scores are rounded (native float maths differs a little per CPU)."""
+    if isinstance(value, dict):
+        return {k: ("<varies>" if k in ("latency_ms", "created_at", "ts") else stable(v))
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [stable(v) for v in value]
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return Settings(_env_file=None, QDRANT_PATH=":memory:", PROMPTS_DIR=REPO / "prompts")
+
+
+@pytest.fixture(scope="session")
+def prompts(settings):
+    return load_prompts(settings.prompts_dir())
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    return shared_embeddings()
+
+
+@pytest.fixture(scope="session")
+def llm(prompts, embeddings) -> OfflineProvider:
+    provider = OfflineProvider(prompts, embeddings)
+    provider.warm_up()
+    return provider
+
+
+@pytest.fixture
+def vm() -> EmbeddedVMApi:
+    return EmbeddedVMApi()
+
+
+@pytest.fixture
+async def memory(embeddings):
+    store = QdrantMemory(collection="user_memory_test", path=":memory:", min_score=0.8, embeddings=embeddings)
+    yield store
+    await store.aclose()
+
+
+@pytest.fixture
+def context(llm, vm, memory, settings) -> Context:
+    return Context(llm=llm, vm=vm, memory=memory, min_confidence=settings.ROUTER_MIN_CONFIDENCE,
+                   catalog_max_searches=settings.CATALOG_MAX_SEARCHES, memory_top_k=settings.MEMORY_TOP_K)
+
+
+@pytest.fixture
+def runtime(context) -> Runtime[Context]:
+    return Runtime(context=context)
+
+
+@pytest.fixture
+def events() -> CollectingEmitter:
+    return CollectingEmitter()
+
+
+@pytest.fixture
+def deps(settings, llm, vm, memory, events):
+    return build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
+

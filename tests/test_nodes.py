@@ -1,0 +1,266 @@
+"""Each node alone: a fixed state in, its partial state update out (snapshotted), with the real
+offline provider, the embedded VM API and an in-memory Qdrant."""
+
+from __future__ import annotations
+
+import pytest
+from langgraph.runtime import Runtime
+
+from adapters.llm.base import Generated
+from graph.context import Context
+from nodes.clarify import clarify
+from nodes.gather_context import gather_context
+from nodes.generate_routine import generate_routine
+from nodes.plan_chat import plan_chat
+from nodes.respond_chat import respond_chat
+from nodes.route_intent import route_intent
+from nodes.update_routine import update_routine
+from tests.conftest import DEMO_USER, OTHER_USER, request, stable
+from worker.errors import ContextMissing, LLMMalformedOutput
+
+CHAT_PLAN = {"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "user_memory", "profile"],
+             "search_terms": [], "memory_query": "부상, 통증"}
+
+
+def chat_route(confidence=0.99):
+    return {"intent": "CHAT_RESPONSE", "confidence": confidence, "proposed": "CHAT_RESPONSE",
+            "reason": "test", "search_terms": []}
+
+
+# --- route_intent -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("message, intent", [
+    ("오늘 운동 뭐 해야 돼?", "CHAT_RESPONSE"),
+    ("새 4주 근비대 프로그램 만들어줘", "GENERATE_ROUTINE"),
+    ("푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘", "UPDATE_ROUTINE"),
+    ("음…", "CLARIFY"),
+])
+async def test_route_intent(message, intent, runtime, snapshot):
+    update = await route_intent(request(message), runtime)
+    assert update["route"]["intent"] == intent
+    assert stable(update) == snapshot
+
+
+async def test_route_intent_low_confidence_asks(runtime, context):
+    strict = Runtime(context=Context(llm=context.llm, vm=context.vm, memory=context.memory, min_confidence=1.0,
+                                     catalog_max_searches=8, memory_top_k=5))
+    update = await route_intent(request("오늘 운동 뭐 해야 돼?"), strict)
+    assert update["route"]["intent"] == "CLARIFY"
+    assert update["route"]["proposed"] == "CHAT_RESPONSE"
+
+
+class BrokenRouter:
+    """A provider whose structured steps return output that does not parse."""
+
+    name = "broken"
+
+    async def route(self, conversation):
+        raise LLMMalformedOutput("not JSON")
+
+    async def plan_chat(self, conversation):
+        raise LLMMalformedOutput("not JSON")
+
+
+async def test_route_intent_unparseable_falls_back_to_clarify(context, snapshot):
+    update = await route_intent(request("오늘 운동 뭐 해야 돼?"),
+                                Runtime(context=Context(llm=BrokenRouter(), vm=context.vm, memory=context.memory,
+                                                        min_confidence=0.5, catalog_max_searches=8, memory_top_k=5)))
+    assert update["route"]["intent"] == "CLARIFY"
+    assert update == snapshot
+
+
+# --- plan_chat ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("message, action", [
+    ("오늘 운동 뭐 해야 돼?", "GET_ACTIVE_ROUTINES"),
+    ("벤치프레스 자세 알려줘", "SEARCH_EXERCISES"),
+    ("how much protein should I eat?", "GENERAL_ADVICE"),
+    ("내가 전에 말했던 부상 기억해?", "RECALL_MEMORY"),
+])
+async def test_plan_chat(message, action, runtime, snapshot):
+    update = await plan_chat({**request(message), "route": chat_route()}, runtime)
+    assert update["plan"]["action"] == action
+    assert stable(update) == snapshot
+
+
+async def test_plan_chat_unparseable_plan_is_none(context):
+    runtime = Runtime(context=Context(llm=BrokenRouter(), vm=context.vm, memory=context.memory,
+                                      min_confidence=0.5, catalog_max_searches=8, memory_top_k=5))
+    assert await plan_chat({**request("오늘 운동 뭐 해야 돼?"), "route": chat_route()}, runtime) == {"plan": None}
+
+
+# --- gather_context -----------------------------------------------------------------------------
+
+async def test_gather_context_fetches_only_the_plan(runtime, memory, snapshot):
+    await memory.add(DEMO_USER, [("m1", "지난주에 왼쪽 무릎을 다쳤어요")])
+    await memory.add(OTHER_USER, [("m1", "지난주에 오른쪽 무릎을 다쳤어요")])
+    state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
+    update = await gather_context(state, runtime)
+    context = update["context"]
+    assert set(context) == {"active_routines", "user_memory", "profile", "degraded"}  # no catalog asked
+    assert [m["text"] for m in context["user_memory"]] == ["지난주에 왼쪽 무릎을 다쳤어요"]
+    assert stable(update) == snapshot
+
+
+async def test_gather_context_searches_catalog_terms(runtime):
+    plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"],
+            "search_terms": ["벤치프레스", "rack pulls"], "memory_query": None}
+    update = await gather_context({**request("벤치프레스랑 rack pulls"), "route": chat_route(), "plan": plan},
+                                  runtime)
+    codes = [i["exercise_code"] for i in update["context"]["exercise_catalog"]]
+    assert codes[0] == "BARBELL_BENCH_PRESS" and "RACK_PULL" in codes
+    assert len(codes) == len(set(codes))
+
+
+class FailingVM:
+    """The embedded VM API with some endpoints down."""
+
+    def __init__(self, inner, down: set[str]):
+        self.inner, self.down = inner, down
+        self.calls: list[str] = []
+
+    def __getattr__(self, name):
+        async def call(*args):
+            self.calls.append(name)
+            if name in self.down:
+                from worker.errors import VMUnavailable
+                raise VMUnavailable(f"VM API {name} failed with HTTP 503")
+            return await getattr(self.inner, name)(*args)
+        return call
+
+
+def with_vm(context: Context, vm) -> Runtime[Context]:
+    return Runtime(context=Context(llm=context.llm, vm=vm, memory=context.memory, min_confidence=0.5,
+                                   catalog_max_searches=8, memory_top_k=5))
+
+
+async def test_gather_context_degrades_chat(context, vm):
+    runtime = with_vm(context, FailingVM(vm, {"get_active_routines"}))
+    state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
+    update = await gather_context(state, runtime)
+    assert update["context"]["degraded"] == ["active_routines"]
+    assert update["context"]["profile"]["username"] == "Alex"
+
+
+async def test_gather_context_generate_needs_its_baseline(context, vm):
+    failing = FailingVM(vm, {"get_profile"})
+    state = {**request("새 프로그램 짜줘"), "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    with pytest.raises(ContextMissing, match="profile"):
+        await gather_context(state, with_vm(context, failing))
+    assert {"get_active_routines", "get_profile", "search_exercises"} <= set(failing.calls)
+
+
+async def test_gather_context_caps_catalog_searches(context, vm):
+    counting = FailingVM(vm, set())
+    runtime = Runtime(context=Context(llm=context.llm, vm=counting, memory=context.memory, min_confidence=0.5,
+                                      catalog_max_searches=2, memory_top_k=5))
+    plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"],
+            "search_terms": ["스쿼트", "벤치프레스", "데드리프트", "풀업"], "memory_query": None}
+    await gather_context({**request("x"), "route": chat_route(), "plan": plan}, runtime)
+    assert counting.calls.count("search_exercises") == 2
+
+
+# --- respond_chat -------------------------------------------------------------------------------
+
+async def gathered(runtime, message, plan=CHAT_PLAN, user=DEMO_USER):
+    state = {**request(message, user_id=user), "route": chat_route(), "plan": plan}
+    return {**state, **(await gather_context(state, runtime))}
+
+
+async def test_respond_chat_uses_todays_routine(runtime, snapshot):
+    update = await respond_chat(await gathered(runtime, "오늘 운동 뭐 해야 돼?"), runtime)
+    reply = update["final"]["reply"]
+    assert "Push Day A" in reply and "바벨 벤치프레스 4세트 × 8회 · 70kg" in reply
+    assert update["status"] == "SUCCEEDED"
+    assert stable(update) == snapshot
+
+
+async def test_respond_chat_differs_with_context(runtime):
+    alex = await respond_chat(await gathered(runtime, "오늘 운동 뭐 해야 돼?"), runtime)
+    minji = await respond_chat(await gathered(runtime, "오늘 운동 뭐 해야 돼?", user=OTHER_USER), runtime)
+    assert "Full Body B" in minji["final"]["reply"] and "Minji" in minji["final"]["reply"]
+    assert alex["final"]["reply"] != minji["final"]["reply"]
+
+
+async def test_respond_chat_mentions_memory_and_missing_context(context, vm, memory):
+    await memory.add(DEMO_USER, [("m1", "I hurt my left knee last week")])
+    runtime = with_vm(context, FailingVM(vm, {"get_active_routines"}))
+    update = await respond_chat(await gathered(runtime, "what should I train today?"), runtime)
+    reply = update["final"]["reply"]
+    assert "left knee" in reply
+    assert "couldn't load your routines" in reply
+
+
+# --- generate_routine ---------------------------------------------------------------------------
+
+async def test_generate_routine_program_from_catalog(runtime, snapshot):
+    state = {**request("새 4주 근비대 프로그램 만들어줘"),
+             "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    state = {**state, **(await gather_context(state, runtime))}
+    update = await generate_routine(state, runtime)
+    program = update["final"]["program"]
+    catalog = {i["exercise_code"] for i in state["context"]["exercise_catalog"]}
+    assert program["weeks"] == 4 and program["goal"] == "HYPERTROPHY"
+    assert all(p["exercise_code"] in catalog for r in program["routines"] for p in r["plans"])
+    assert stable(update) == snapshot
+
+
+class OffCatalogProvider:
+    name = "off-catalog"
+
+    async def generate_program(self, conversation, context):
+        from worker.schemas import Program
+        return Generated(Program.model_validate({
+            "program_name": "x", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 1,
+            "experience_level": "BEGINNER",
+            "routines": [{"routine_name": "A", "routine_order": 1,
+                          "plans": [{"exercise_code": "MADE_UP_PRESS", "sets": 3, "reps": 10}]}]}))
+
+
+async def test_generate_routine_rejects_exercises_outside_catalog(context):
+    runtime = Runtime(context=Context(llm=OffCatalogProvider(), vm=context.vm, memory=context.memory,
+                                      min_confidence=0.5, catalog_max_searches=8, memory_top_k=5))
+    state = {**request("새 프로그램"), "context": {"exercise_catalog": [{"exercise_code": "PUSH_UP"}]}}
+    with pytest.raises(LLMMalformedOutput, match="MADE_UP_PRESS"):
+        await generate_routine(state, runtime)
+
+
+# --- update_routine -----------------------------------------------------------------------------
+
+async def test_update_routine_swaps_in_the_right_routine(runtime, snapshot):
+    message = "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘"
+    state = {**request(message), "route": {**chat_route(), "intent": "UPDATE_ROUTINE",
+                                           "search_terms": ["벤치프레스", "덤벨 프레스"]}}
+    state = {**state, **(await gather_context(state, runtime))}
+    update = await update_routine(state, runtime)
+    change = update["final"]["routine_update"]
+    assert change["routine_name"] == "Push Day A"
+    assert change["changes"] == [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
+                                  "new_exercise_code": "DUMBBELL_BENCH_PRESS"}]
+    before = next(r for r in state["context"]["active_routines"] if r["routine_order"] == 1)["plans"]
+    after = change["updated_routine"]["plans"]
+    assert [p["exercise_code"] for p in after[1:]] == [p["exercise_code"] for p in before[1:]]
+    assert stable(update) == snapshot
+
+
+async def test_update_routine_without_routines_is_context_missing(runtime):
+    state = {**request("스쿼트 5세트로 바꿔줘", user_id="user-unknown"),
+             "context": {"active_routines": [], "exercise_catalog": [], "degraded": []}}
+    with pytest.raises(ContextMissing):
+        await update_routine(state, runtime)
+
+
+# --- clarify ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("message, proposed", [
+    ("음…", "CLARIFY"),
+    ("루틴 좀", "GENERATE_ROUTINE"),
+    ("hmm, my routine?", "UPDATE_ROUTINE"),
+    ("그거 알려줘", "CHAT_RESPONSE"),
+])
+async def test_clarify(message, proposed, runtime, snapshot):
+    state = {**request(message), "route": {"intent": "CLARIFY", "confidence": 0.4, "proposed": proposed,
+                                           "reason": "test", "search_terms": []}}
+    update = await clarify(state, runtime)
+    assert update["status"] == "CLARIFY" and update["final"]["question"]
+    assert update == snapshot
