@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from graph.edges import after_gather, after_plan, after_route
 from graph.graph import ANSWER_NODE, graph
+from tests.conftest import REPO
 
 
 def test_graph_structure(snapshot):
@@ -39,3 +42,22 @@ def test_after_gather(intent, node):
 
 def test_answer_node_is_a_node():
     assert ANSWER_NODE in graph.get_graph().nodes
+
+
+def _readme_edges() -> set[tuple[str, str]]:
+    """Edges of the first mermaid picture in README.md, with START/END as LangGraph names them."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```mermaid\n(.*?)```", text, re.S).group(1)
+    arrow = re.compile(r"^\s*(\w+)(?:\(\[[^\]]*\]\))?\s*(?:--\s[^>]*?\s-->|-->|-\.->)\s*(\w+)")
+    names = {"START": "__start__", "END": "__end__"}
+    edges = set()
+    for line in block.splitlines():
+        if match := arrow.match(line):
+            source, target = match.groups()
+            edges.add((names.get(source, source), names.get(target, target)))
+    return edges
+
+
+def test_readme_picture_matches_the_graph():
+    actual = {(e.source, e.target) for e in graph.get_graph().edges}
+    assert _readme_edges() == actual
