@@ -3,6 +3,8 @@ offline provider, the embedded VM API and an in-memory Qdrant."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from langgraph.runtime import Runtime
 
@@ -41,10 +43,12 @@ async def test_route_intent(message, intent, runtime, snapshot):
     assert stable(update) == snapshot
 
 
-async def test_route_intent_low_confidence_asks(runtime, context):
-    strict = Runtime(context=Context(llm=context.llm, vm=context.vm, memory=context.memory, min_confidence=1.0,
-                                     catalog_max_searches=8, memory_top_k=5))
-    update = await route_intent(request("오늘 운동 뭐 해야 돼?"), strict)
+def runtime_with(context: Context, **changes) -> Runtime[Context]:
+    return Runtime(context=replace(context, **changes))
+
+
+async def test_route_intent_low_confidence_asks(context):
+    update = await route_intent(request("오늘 운동 뭐 해야 돼?"), runtime_with(context, min_confidence=1.0))
     assert update["route"]["intent"] == "CLARIFY"
     assert update["route"]["proposed"] == "CHAT_RESPONSE"
 
@@ -62,9 +66,7 @@ class BrokenRouter:
 
 
 async def test_route_intent_unparseable_falls_back_to_clarify(context, snapshot):
-    update = await route_intent(request("오늘 운동 뭐 해야 돼?"),
-                                Runtime(context=Context(llm=BrokenRouter(), vm=context.vm, memory=context.memory,
-                                                        min_confidence=0.5, catalog_max_searches=8, memory_top_k=5)))
+    update = await route_intent(request("오늘 운동 뭐 해야 돼?"), runtime_with(context, llm=BrokenRouter()))
     assert update["route"]["intent"] == "CLARIFY"
     assert update == snapshot
 
@@ -84,8 +86,7 @@ async def test_plan_chat(message, action, runtime, snapshot):
 
 
 async def test_plan_chat_unparseable_plan_is_none(context):
-    runtime = Runtime(context=Context(llm=BrokenRouter(), vm=context.vm, memory=context.memory,
-                                      min_confidence=0.5, catalog_max_searches=8, memory_top_k=5))
+    runtime = runtime_with(context, llm=BrokenRouter())
     assert await plan_chat({**request("오늘 운동 뭐 해야 돼?"), "route": chat_route()}, runtime) == {"plan": None}
 
 
@@ -129,13 +130,8 @@ class FailingVM:
         return call
 
 
-def with_vm(context: Context, vm) -> Runtime[Context]:
-    return Runtime(context=Context(llm=context.llm, vm=vm, memory=context.memory, min_confidence=0.5,
-                                   catalog_max_searches=8, memory_top_k=5))
-
-
 async def test_gather_context_degrades_chat(context, vm):
-    runtime = with_vm(context, FailingVM(vm, {"get_active_routines"}))
+    runtime = runtime_with(context, vm=FailingVM(vm, {"get_active_routines"}))
     state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
     update = await gather_context(state, runtime)
     assert update["context"]["degraded"] == ["active_routines"]
@@ -146,14 +142,13 @@ async def test_gather_context_generate_needs_its_baseline(context, vm):
     failing = FailingVM(vm, {"get_profile"})
     state = {**request("새 프로그램 짜줘"), "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
     with pytest.raises(ContextMissing, match="profile"):
-        await gather_context(state, with_vm(context, failing))
+        await gather_context(state, runtime_with(context, vm=failing))
     assert {"get_active_routines", "get_profile", "search_exercises"} <= set(failing.calls)
 
 
 async def test_gather_context_caps_catalog_searches(context, vm):
     counting = FailingVM(vm, set())
-    runtime = Runtime(context=Context(llm=context.llm, vm=counting, memory=context.memory, min_confidence=0.5,
-                                      catalog_max_searches=2, memory_top_k=5))
+    runtime = runtime_with(context, vm=counting, catalog_max_searches=2)
     plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"],
             "search_terms": ["스쿼트", "벤치프레스", "데드리프트", "풀업"], "memory_query": None}
     await gather_context({**request("x"), "route": chat_route(), "plan": plan}, runtime)
@@ -184,7 +179,7 @@ async def test_respond_chat_differs_with_context(runtime):
 
 async def test_respond_chat_mentions_memory_and_missing_context(context, vm, memory):
     await memory.add(DEMO_USER, [("m1", "I hurt my left knee last week")])
-    runtime = with_vm(context, FailingVM(vm, {"get_active_routines"}))
+    runtime = runtime_with(context, vm=FailingVM(vm, {"get_active_routines"}))
     update = await respond_chat(await gathered(runtime, "what should I train today?"), runtime)
     reply = update["final"]["reply"]
     assert "left knee" in reply
@@ -218,8 +213,7 @@ class OffCatalogProvider:
 
 
 async def test_generate_routine_rejects_exercises_outside_catalog(context):
-    runtime = Runtime(context=Context(llm=OffCatalogProvider(), vm=context.vm, memory=context.memory,
-                                      min_confidence=0.5, catalog_max_searches=8, memory_top_k=5))
+    runtime = runtime_with(context, llm=OffCatalogProvider())
     state = {**request("새 프로그램"), "context": {"exercise_catalog": [{"exercise_code": "PUSH_UP"}]}}
     with pytest.raises(LLMMalformedOutput, match="MADE_UP_PRESS"):
         await generate_routine(state, runtime)
