@@ -123,7 +123,24 @@ async def test_stream_outage_loses_tokens_without_raising(stream_emitter, standi
     assert stream_emitter.take_lost("req-down") == 12 and stream_emitter.take_lost("req-down") == 0
     assert stream_emitter.total_lost == 12
     assert "req-down" in caplog.text and "not delivered" in caplog.text
-    assert len(standin.calls_to("stream")) == 2 * 5  # two batches, each tried max_attempts times
+    # The first batch is tried max_attempts times; the second is dropped during the cool-down.
+    assert len(standin.calls_to("stream")) == 5
+
+
+async def test_stream_is_tried_again_after_the_cool_down(credentials, standin):
+    client = stream_client(credentials, standin.endpoint, timeout=TIMEOUT)
+    emitter = StreamTokenEmitter(client, STREAM_ID, retry_strategy=bounded_retry(1.0, max_attempts=2, base_sleep_s=0.01),
+                                 cooldown_s=0.3)
+    standin.fail_next("stream", 500, 500)
+    await emitter.emit_token(tokens("req-cd", 1)[0])
+    await emitter.flush("req-cd")
+    await emitter.emit_token(tokens("req-cd", 1, start=2)[0])
+    await emitter.flush("req-cd")  # within the cool-down: dropped without a call
+    assert emitter.take_lost("req-cd") == 2 and len(standin.calls_to("stream")) == 2
+    await asyncio.sleep(0.35)
+    await emitter.emit_token(tokens("req-cd", 1, start=3)[0])
+    await emitter.flush("req-cd")
+    assert [e["seq"] for e in standin.stream_events("req-cd")] == [3]
 
 
 async def test_partial_failures_that_never_clear_are_counted(stream_emitter, standin):
@@ -265,3 +282,18 @@ def test_stream_id_without_endpoint_is_a_config_error(settings, llm, vm, memory,
                                          "OCI_STREAM_ID": STREAM_ID})
     with pytest.raises(ConfigError, match="OCI_STREAM_ENDPOINT"):
         build_dependencies(broken, llm=llm, vm=vm, memory=memory)
+
+
+def test_cli_publishes_through_oci_when_the_ids_are_set(standin, oci_config_file):
+    from tests.test_cli import events, run_cli
+
+    done = run_cli("--example", env={
+        "OCI_AUTH": "config", "OCI_CONFIG_FILE": str(oci_config_file), "OCI_STREAM_ID": STREAM_ID,
+        "OCI_RESULT_QUEUE_ID": QUEUE_ID, "OCI_STREAM_ENDPOINT": standin.endpoint,
+        "OCI_QUEUE_ENDPOINT": standin.endpoint})
+    assert done.returncode == 0, done.stderr.decode()
+    assert events(done.stdout) == []  # nothing printed: the events went to OCI
+    [result] = standin.queue_events()
+    streamed = standin.stream_events("req-12345")
+    assert result["requestId"] == "req-12345" and result["status"] == "SUCCEEDED"
+    assert "".join(e["delta"] for e in streamed) == result["final"]["reply"]

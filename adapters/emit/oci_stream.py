@@ -12,7 +12,9 @@ by the SDK within `retry_strategy`'s bounds.
 
 Token delivery is best effort: a stream outage never fails the request. What could not be
 delivered is logged and counted per request; the runner reads the count with `take_lost` and
-reports it in the result's `meta.tokens_lost`.
+reports it in the result's `meta.tokens_lost`. After a call fails outright, batches are dropped
+without calling for `cooldown_s`, so an outage costs each request at most one retry budget rather
+than one per batch (a long answer is dozens of batches) and cannot push its result past the deadline.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+import time
 from collections import Counter
 from typing import Any
 
@@ -30,7 +33,7 @@ log = logging.getLogger("reppy.emit.stream")
 
 class StreamTokenEmitter:
     def __init__(self, client: Any, stream_id: str, *, retry_strategy: Any = None, linger_s: float = 0.05,
-                 max_batch: int = 50, max_rounds: int = 3, round_pause_s: float = 0.1):
+                 max_batch: int = 50, max_rounds: int = 3, round_pause_s: float = 0.1, cooldown_s: float = 10.0):
         self._client = client
         self._stream_id = stream_id
         self._retry = retry_strategy
@@ -38,6 +41,8 @@ class StreamTokenEmitter:
         self._max_batch = max_batch
         self._max_rounds = max_rounds
         self._round_pause_s = round_pause_s
+        self._cooldown_s = cooldown_s
+        self._down_until = 0.0  # time.monotonic() before which the stream is treated as down
         self._pending: list[TokenEvent] = []
         self._queued = 0  # events ever queued; with `_taken`, lets a flush wait for exactly its share
         self._taken = 0
@@ -93,11 +98,14 @@ class StreamTokenEmitter:
                 await self._deliver(batch)
 
     async def _deliver(self, batch: list[TokenEvent]) -> None:
+        if time.monotonic() < self._down_until:
+            return self._record_loss(batch, "stream unavailable, not retried during the cool-down")
         remaining = batch
         for round_ in range(1, self._max_rounds + 1):
             try:
                 remaining = await asyncio.to_thread(self._put, remaining)
             except Exception as exc:  # the SDK gave up (status, connection): these tokens are lost
+                self._down_until = time.monotonic() + self._cooldown_s
                 reason = f"{type(exc).__name__} {getattr(exc, 'status', '')}".strip()
                 return self._record_loss(remaining, reason)
             if not remaining:
