@@ -33,6 +33,7 @@ FDK_DEFAULT_DEADLINE_S = 30.0  # what fdk itself assumes when Fn-Deadline is mis
 JSON = {"Content-Type": "application/json"}
 
 _deps = None  # built on first use, reused while this instance is warm
+_unpublished = None  # results that could not be published, for when their request comes again
 
 
 def _dependencies():
@@ -49,6 +50,7 @@ def _dependencies():
 
 
 async def handler(ctx, data: io.BytesIO | bytes | None = None):
+    global _unpublished
     deadline = _deadline(ctx)  # first: a cold start's set-up is spent from the same budget
     body = _read(data)
     try:
@@ -57,11 +59,13 @@ async def handler(ctx, data: io.BytesIO | bytes | None = None):
         log.error("cannot start the worker: %s", _describe(exc))
         return _respond(ctx, 502, {"error": {"code": "CONFIG_ERROR", "message": _describe(exc)}})
 
-    from worker.invocation import run_invocation
+    from worker.invocation import UnpublishedResults, run_invocation
 
+    if _unpublished is None:
+        _unpublished = UnpublishedResults()
     settings = deps.settings
     report = await run_invocation(body, deps, deadline=deadline, reserve_s=settings.DEADLINE_RESERVE_S,
-                                  concurrency=settings.BATCH_CONCURRENCY)
+                                  concurrency=settings.BATCH_CONCURRENCY, unpublished=_unpublished)
     return _respond(ctx, report.status_code, report.body())
 
 

@@ -117,6 +117,7 @@ async def test_unpublishable_result_fails_the_invocation(settings, llm, vm, memo
     client = queue_client(oci_credentials("config", config_file=str(oci_config_file)), standin.endpoint,
                           timeout=(2.0, 5.0))
     results = QueueResultEmitter(client, QUEUE_ID, retry_strategy=bounded_retry(1.0, base_sleep_s=0.02))
+    monkeypatch.setattr(func, "_unpublished", None)  # a fresh instance
     one_at_a_time = settings.model_copy(update={"BATCH_CONCURRENCY": 1})  # so "first" is well defined
     monkeypatch.setattr(func, "_deps", build_dependencies(one_at_a_time, llm=llm, vm=vm, memory=memory,
                                                           tokens=events, results=results))
@@ -129,6 +130,13 @@ async def test_unpublishable_result_fails_the_invocation(settings, llm, vm, memo
     assert statuses["req-pub-1"] == ("UNPUBLISHED", "RESULT_NOT_PUBLISHED")
     assert statuses["req-pub-2"][0] == "CLARIFY"
     assert [e["requestId"] for e in standin.queue_events()] == ["req-pub-2"]
+
+    # Connector Hub delivers the batch again: req-pub-1 is claimed already, so its kept result goes out.
+    status, body, _ = await invoke(json.dumps(batch, ensure_ascii=False))
+    assert status == 200
+    statuses = {o["requestId"]: (o["status"], o.get("republished")) for o in body["outcomes"]}
+    assert statuses == {"req-pub-1": ("SUCCEEDED", True), "req-pub-2": ("SKIPPED", None)}
+    assert sorted(e["requestId"] for e in standin.queue_events()) == ["req-pub-1", "req-pub-2"]
 
 
 async def test_invalid_configuration_fails_the_call_without_values(monkeypatch):

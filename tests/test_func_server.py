@@ -190,6 +190,11 @@ def test_result_that_cannot_be_published_answers_502(fn_server, standin):
     assert body["outcomes"][0] == {"index": 0, "requestId": "req-fdk-noq", "status": "UNPUBLISHED",
                                    "error": "RESULT_NOT_PUBLISHED", "tokens": 0}
     assert results_for(standin, "req-fdk-noq") == []
+    # Redelivered once the queue is back: the warm instance publishes the result it kept.
+    again, _ = fn_server.call(request("음…", request_id="req-fdk-noq"))
+    assert again.status_code == 200 and again.json()["outcomes"][0]["republished"] is True
+    [result] = results_for(standin, "req-fdk-noq")
+    assert result["status"] == "CLARIFY"
 
 
 def test_stream_outage_still_publishes_the_result_and_counts_the_loss(fn_server, standin):

@@ -21,6 +21,7 @@ log = logging.getLogger("reppy.emit.queue")
 class ResultNotPublished(WorkerError):
     code = "RESULT_NOT_PUBLISHED"
     retryable = True
+    event: ResultEvent | None = None
 
 
 class QueueResultEmitter:
@@ -37,7 +38,9 @@ class QueueResultEmitter:
             code = getattr(exc, "code", None)
             detail = f"{type(exc).__name__}" + (f" {status} {code}" if status else "")
             log.error("request %s: result not published to the queue (%s)", event.requestId, detail)
-            raise ResultNotPublished(f"the result of {event.requestId} could not be published ({detail})") from exc
+            error = ResultNotPublished(f"the result of {event.requestId} could not be published ({detail})")
+            error.event = event  # kept by the caller, to publish when the request is delivered again
+            raise error from exc
 
     def _put(self, content: str) -> None:
         from oci.queue.models import PutMessagesDetails, PutMessagesDetailsEntry
