@@ -33,6 +33,7 @@ VM_TOKEN = "fn-test-vm-token"
 SLOW_USER = "user-slow"
 RESERVE_S = 2.0
 CHAT = "오늘 운동 뭐 해야 돼?"
+IDENTITY = OciTestIdentity.generate()  # the key the function signs with and the stand-in verifies
 
 
 def fdk_command() -> list[str]:
@@ -52,9 +53,6 @@ def standin():
     server = OciStandIn(IDENTITY.public_key).start()
     yield server
     server.stop()
-
-
-IDENTITY = OciTestIdentity.generate()
 
 
 @pytest.fixture(scope="module")

@@ -69,10 +69,6 @@ class StreamTokenEmitter:
     def take_lost(self, request_id: str) -> int:
         return self._lost.pop(request_id, 0)
 
-    async def aclose(self) -> None:
-        self._cancel_timer()
-        await self._drain(self._queued)
-
     def _on_linger(self) -> None:
         self._timer = None
         self._send_in_background()
