@@ -26,7 +26,9 @@ OTHER_USER = "user-12345"
 
 # Tests must not pick up a developer's keys or endpoints.
 for _name in ("GOOGLE_API_KEY", "LLM_PROVIDER", "VM_INTERNAL_BASE_URL", "VM_INTERNAL_TOKEN", "QDRANT_URL",
-              "QDRANT_API_KEY", "QDRANT_PATH", "OCI_STREAM_ID", "OCI_RESULT_QUEUE_ID", "PROMPTS_DIR"):
+              "QDRANT_API_KEY", "QDRANT_PATH", "OCI_STREAM_ID", "OCI_RESULT_QUEUE_ID", "PROMPTS_DIR",
+              "OCI_AUTH", "OCI_CONFIG_FILE", "OCI_CONFIG_PROFILE", "OCI_REGION", "OCI_STREAM_ENDPOINT",
+              "OCI_QUEUE_ENDPOINT", "OCI_RESOURCE_PRINCIPAL_VERSION"):
     os.environ.pop(_name, None)
 
 

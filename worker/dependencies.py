@@ -61,14 +61,18 @@ def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overr
             min_score=settings.MEMORY_MIN_SCORE,
         )
     if "tokens" not in parts or "results" not in parts:
+        # OCI Streaming / Queue for whichever id is set; JSON lines for the rest.
         if settings.OCI_STREAM_ID or settings.OCI_RESULT_QUEUE_ID:
-            raise ConfigError("OCI_STREAM_ID / OCI_RESULT_QUEUE_ID are set, but this build has no OCI "
-                              "emitters yet; unset them to print events as JSON lines")
-        from adapters.emit.jsonl import JsonLinesEmitter
+            from worker.oci_emitters import build_oci_emitters
 
-        emitter = JsonLinesEmitter(out)
-        parts.setdefault("tokens", emitter)
-        parts.setdefault("results", emitter)
+            for name, emitter in build_oci_emitters(settings).items():
+                parts.setdefault(name, emitter)
+        if "tokens" not in parts or "results" not in parts:
+            from adapters.emit.jsonl import JsonLinesEmitter
+
+            emitter = JsonLinesEmitter(out)
+            parts.setdefault("tokens", emitter)
+            parts.setdefault("results", emitter)
     return Dependencies(settings=settings, **parts)
 
 

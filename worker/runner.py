@@ -74,6 +74,7 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
         result = run.failure({"code": "INTERNAL", "message": "internal error while processing the request",
                               "retryable": True})
     await _flush(deps, request_id)
+    _report_lost_tokens(result, deps)
     await deps.results.emit_result(result)
     return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq)
 
@@ -164,6 +165,15 @@ async def _reject(exc: InvalidRequest, deps: Dependencies) -> Outcome:
                     claim_error.code)
     await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
     return Outcome(request_id, "INVALID", exc.code)
+
+
+def _report_lost_tokens(result: ResultEvent, deps: Dependencies) -> None:
+    """Tokens the stream could not take are missing from the live view, not from the result: the
+    result says how many, so the app knows to show `final` instead of what it streamed."""
+    take_lost = getattr(deps.tokens, "take_lost", None)  # optional for emitters that never lose any
+    lost = take_lost(result.requestId) if take_lost else 0
+    if lost:
+        result.meta.tokens_lost = lost
 
 
 async def _flush(deps: Dependencies, request_id: str) -> None:

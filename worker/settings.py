@@ -46,6 +46,23 @@ class Settings(BaseSettings):
 
     OCI_STREAM_ID: str | None = None
     OCI_RESULT_QUEUE_ID: str | None = None
+    # How the OCI clients sign: resource principal inside a Function, instance principal on a VM,
+    # or the SDK config file (OCI_CONFIG_FILE / OCI_CONFIG_PROFILE) on a laptop.
+    OCI_AUTH: Literal["resource_principal", "instance_principal", "config"] = "resource_principal"
+    OCI_CONFIG_FILE: str = "~/.oci/config"
+    OCI_CONFIG_PROFILE: str = "DEFAULT"
+    OCI_REGION: str | None = None
+    # The stream pool's messages endpoint (StreamClient has no regional default).
+    OCI_STREAM_ENDPOINT: str | None = None
+    # The queue's messages endpoint; unset → the region's default.
+    OCI_QUEUE_ENDPOINT: str | None = None
+    # Bound on the SDK's retries of one publish call (the result, or one batch of tokens).
+    OCI_PUBLISH_RETRY_S: float = Field(default=6.0, gt=0, le=60)
+
+    # OCI Function: requests of one invocation's batch run at most this many at a time, and work
+    # stops DEADLINE_RESERVE_S before the invocation deadline so a TIMEOUT result still goes out.
+    BATCH_CONCURRENCY: int = Field(default=4, ge=1, le=32)
+    DEADLINE_RESERVE_S: float = Field(default=10.0, ge=0, le=120)
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 

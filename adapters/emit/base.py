@@ -11,6 +11,9 @@ class TokenEmitter(Protocol):
     async def flush(self, request_id: str) -> None:
         """Deliver every token of this request that is still buffered."""
 
+    def take_lost(self, request_id: str) -> int:
+        """How many of this request's token events could not be delivered (then forgets them)."""
+
 
 class ResultEmitter(Protocol):
     async def emit_result(self, event: ResultEvent) -> None:

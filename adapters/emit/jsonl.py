@@ -21,6 +21,9 @@ class JsonLinesEmitter:
         with self._lock:
             (self._stream or sys.stdout).flush()
 
+    def take_lost(self, request_id: str) -> int:
+        return 0
+
     async def emit_result(self, event: ResultEvent) -> None:
         self._write(event.model_dump_json())
 
@@ -43,6 +46,9 @@ class CollectingEmitter:
 
     async def flush(self, request_id: str) -> None:
         return None
+
+    def take_lost(self, request_id: str) -> int:
+        return 0
 
     async def emit_result(self, event: ResultEvent) -> None:
         self.results.append(event)

@@ -1,0 +1,106 @@
+"""OCI Function entrypoint: `/python/bin/fdk /function/func.py handler` (see func.yaml).
+
+Thin on purpose: read the body and the invocation deadline, hand the deliveries to
+`worker.invocation`, answer with a JSON summary of every request's outcome. HTTP 502 when a result
+could not be published (the batch must come again), 200 otherwise.
+
+The dependencies (model provider, VM client, memory, OCI clients) are built on the first
+invocation and reused while the instance stays warm. Nothing heavy is imported before that: not
+`oci`, not LangGraph, not the embeddings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+# The project's packages sit beside this file. The Fn image puts /function on PYTHONPATH; a local
+# `fdk func.py handler` does not, and would otherwise import whatever copy is installed.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+
+from fdk import response  # noqa: E402  (after the path fix above)
+
+log = logging.getLogger("reppy.func")
+
+FDK_DEFAULT_DEADLINE_S = 30.0  # what fdk itself assumes when Fn-Deadline is missing
+JSON = {"Content-Type": "application/json"}
+
+_deps = None  # built on first use, reused while this instance is warm
+_unpublished = None  # results that could not be published, for when their request comes again
+
+
+def _dependencies():
+    global _deps
+    if _deps is None:
+        from worker.dependencies import build_dependencies
+        from worker.logs import configure_logging
+        from worker.settings import Settings
+
+        settings = Settings()
+        configure_logging(settings)
+        _deps = build_dependencies(settings)
+    return _deps
+
+
+async def handler(ctx, data: io.BytesIO | bytes | None = None):
+    global _unpublished
+    deadline = _deadline(ctx)  # first: a cold start's set-up is spent from the same budget
+    body = _read(data)
+    try:
+        deps = _dependencies()
+    except Exception as exc:  # configuration: every delivery would fail the same way, so fail the call
+        log.error("cannot start the worker: %s", _describe(exc))
+        return _respond(ctx, 502, {"error": {"code": "CONFIG_ERROR", "message": _describe(exc)}})
+
+    from worker.invocation import UnpublishedResults, run_invocation
+
+    if _unpublished is None:
+        _unpublished = UnpublishedResults()
+    settings = deps.settings
+    report = await run_invocation(body, deps, deadline=deadline, reserve_s=settings.DEADLINE_RESERVE_S,
+                                  concurrency=settings.BATCH_CONCURRENCY, unpublished=_unpublished)
+    return _respond(ctx, report.status_code, report.body())
+
+
+def _respond(ctx, status: int, payload: dict):
+    return response.Response(ctx, response_data=json.dumps(payload, ensure_ascii=False), headers=dict(JSON),
+                             status_code=status)
+
+
+def _read(data) -> bytes:
+    if data is None:
+        return b""
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    if isinstance(data, str):
+        return data.encode()
+    return data.getvalue() if hasattr(data, "getvalue") else data.read()
+
+
+def _deadline(ctx) -> float:
+    """Fn-Deadline (RFC 3339, e.g. 2026-01-01T00:00:30.123456789Z) on the monotonic clock."""
+    raw = ctx.Deadline()
+    try:
+        at = dt.datetime.fromisoformat(raw)
+    except (TypeError, ValueError):
+        log.warning("unreadable Fn-Deadline %r; assuming %gs", raw, FDK_DEFAULT_DEADLINE_S)
+        return time.monotonic() + FDK_DEFAULT_DEADLINE_S
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.timezone.utc)
+    return time.monotonic() + (at - dt.datetime.now(dt.timezone.utc)).total_seconds()
+
+
+def _describe(exc: Exception) -> str:
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):  # settings: name the variables, never their values
+        return "invalid configuration: " + "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False))
+    return getattr(exc, "message", None) or type(exc).__name__

@@ -1,0 +1,1 @@
+"""Local servers that stand in for the services the worker talks to, speaking their real wire protocols."""

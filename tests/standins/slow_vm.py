@@ -1,0 +1,28 @@
+"""The VM API stub server with chosen users made slow: their GETs answer only after a delay, like a
+VM under load. Everything else is the real stub (`adapters.vm_api.stub_server`)."""
+
+from __future__ import annotations
+
+import time
+
+from adapters.vm_api.stub_server import VMStubServer, _Handler
+
+
+class SlowVMStub(VMStubServer):
+    def __init__(self, host: str, port: int, token: str, *, slow_users: dict[str, float], **kwargs):
+        super().__init__(host, port, token, **kwargs)
+        self.slow_users = dict(slow_users)
+        self.RequestHandlerClass = _SlowHandler
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # a client that gave up waiting closes the socket under a slow answer: expected here
+
+
+class _SlowHandler(_Handler):
+    server: SlowVMStub
+
+    def do_GET(self) -> None:
+        delay = next((s for user, s in self.server.slow_users.items() if f"/users/{user}/" in self.path), 0.0)
+        if delay:
+            time.sleep(delay)
+        super().do_GET()

@@ -1,0 +1,115 @@
+"""One OCI Function invocation: every delivery of the batch through the shared runner, concurrently
+(at most `concurrency` at a time) and independently, within the invocation's deadline.
+
+Each request gets what is left until `deadline - reserve_s` as its timeout, so the runner still has
+`reserve_s` to flush tokens and publish a FAILED/TIMEOUT result before the platform ends the call.
+
+The invocation fails (HTTP 502) only when a result could not be published: then the batch must be
+delivered again rather than acknowledged. Bad input does not fail it — a redelivery cannot fix it,
+and it has already been answered with a FAILED result where it had a readable requestId.
+
+A redelivered request is already claimed, so the runner skips it. The result that could not be
+published is therefore kept (`UnpublishedResults`, per warm instance) and published when its request
+comes again, instead of running the request a second time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from worker.contracts import ResultEvent
+from worker.deliveries import request_id_of, split_deliveries
+from worker.dependencies import Dependencies
+from worker.runner import handle
+
+log = logging.getLogger("reppy.invocation")
+
+UNPUBLISHED = "UNPUBLISHED"  # the request ran (or was rejected) but its result could not be published
+
+
+class UnpublishedResults:
+    """Results whose publishing failed, by requestId; the oldest are forgotten past `capacity`."""
+
+    def __init__(self, capacity: int = 1000):
+        self._capacity = capacity
+        self._results: OrderedDict[str, ResultEvent] = OrderedDict()
+
+    def keep(self, event: ResultEvent) -> None:
+        self._results[event.requestId] = event
+        self._results.move_to_end(event.requestId)
+        while len(self._results) > self._capacity:
+            self._results.popitem(last=False)
+
+    def pop(self, request_id: str | None) -> ResultEvent | None:
+        return self._results.pop(request_id, None) if request_id else None
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+
+@dataclass
+class InvocationReport:
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def unpublished(self) -> int:
+        return sum(1 for o in self.outcomes if o["status"] == UNPUBLISHED)
+
+    @property
+    def status_code(self) -> int:
+        return 502 if self.unpublished else 200
+
+    def body(self) -> dict[str, Any]:
+        return {"count": len(self.outcomes), "unpublished": self.unpublished, "outcomes": self.outcomes}
+
+
+async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | None = None,
+                         reserve_s: float = 0.0, concurrency: int = 4,
+                         unpublished: UnpublishedResults | None = None) -> InvocationReport:
+    """`deadline` is on the `time.monotonic()` clock; None means no deadline."""
+    deliveries = split_deliveries(body)
+    gate = asyncio.Semaphore(concurrency)
+    kept = unpublished if unpublished is not None else UnpublishedResults()
+
+    async def one(index: int, delivery) -> dict[str, Any]:
+        async with gate:
+            # Measured when the request starts: time spent waiting for the gate is already gone.
+            timeout_s = None if deadline is None else max(0.0, deadline - reserve_s - time.monotonic())
+            try:
+                outcome = await handle(delivery, deps, timeout_s=timeout_s)
+            except Exception as exc:  # publishing the result failed: this delivery must come again
+                return _not_published(index, request_id_of(delivery), exc, kept)
+            if outcome.status == "SKIPPED" and (event := kept.pop(outcome.request_id)) is not None:
+                return await _publish_kept(index, event, deps, kept)
+        return {"index": index, "requestId": outcome.request_id, "status": outcome.status,
+                "error": outcome.error_code, "tokens": outcome.tokens}
+
+    outcomes = await asyncio.gather(*(one(i, d) for i, d in enumerate(deliveries)))
+    report = InvocationReport(list(outcomes))
+    log.info("invocation: %d deliveries, %s", len(outcomes),
+             ", ".join(f"{s}={n}" for s, n in Counter(o["status"] for o in outcomes).items()) or "nothing to do")
+    return report
+
+
+async def _publish_kept(index: int, event: ResultEvent, deps: Dependencies, kept: UnpublishedResults) -> dict:
+    try:
+        await deps.results.emit_result(event)
+    except Exception as exc:
+        return _not_published(index, event.requestId, exc, kept)
+    log.info("request %s: its earlier unpublished result is now published", event.requestId)
+    return {"index": index, "requestId": event.requestId, "status": event.status,
+            "error": event.error.code if event.error else None, "tokens": 0, "republished": True}
+
+
+def _not_published(index: int, request_id: str | None, exc: Exception, kept: UnpublishedResults) -> dict:
+    code = getattr(exc, "code", "INTERNAL")
+    log.error("delivery %d (request %s): result not published: %s", index, request_id, code)
+    event = getattr(exc, "event", None)
+    if isinstance(event, ResultEvent):
+        kept.keep(event)
+    return {"index": index, "requestId": request_id, "status": UNPUBLISHED, "error": code, "tokens": 0}
