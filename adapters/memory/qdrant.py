@@ -144,7 +144,10 @@ class QdrantMemory:
         from qdrant_client import QdrantClient
 
         if self._url:
-            return QdrantClient(url=self._url, api_key=self._api_key, timeout=self._timeout_s)
+            # No version check: it is a fire-and-forget thread per client that can only warn; what
+            # must match (vector size, distance, embedding model) is checked in ensure_collection.
+            return QdrantClient(url=self._url, api_key=self._api_key, timeout=self._timeout_s,
+                                check_compatibility=False)
         if self._path in (None, ":memory:"):
             return QdrantClient(location=":memory:")
         try:

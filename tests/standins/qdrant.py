@@ -111,6 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.api_key is not None and not hmac.compare_digest(
                 (given_key or "").encode(), self.server.api_key.encode()):
             return self._error(401, "Must provide an API key or an Authorization bearer token", started)
+        if method == "GET" and path.strip("/") == "":
+            return self._send(200, _root_info())  # the one answer Qdrant does not wrap in "result"
         try:
             with self.server.engine_lock:
                 result = self._route(method, [unquote(p) for p in path.strip("/").split("/") if p], body)
@@ -124,8 +126,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str, parts: list[str], body: Any) -> Any:
         engine, server = self.server.engine, self.server
-        if method == "GET" and parts == []:
-            return _root_info()
         if len(parts) < 2 or parts[0] != "collections":
             raise _NotFound("Not found")
         name, rest = parts[1], parts[2:]
