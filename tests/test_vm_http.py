@@ -152,3 +152,12 @@ async def test_catalog_search_terms_are_deduplicated_and_capped(stub, client, ll
     assert len(codes) == len(set(codes))  # the same exercise found by two terms is listed once
     assert {"BARBELL_BENCH_PRESS", "BARBELL_BACK_SQUAT"} <= set(codes)
     assert "DEADLIFT" not in codes  # its term was past the cap
+
+
+def test_a_vm_url_without_a_token_is_a_configuration_error(settings):
+    from worker.dependencies import build_dependencies
+    from worker.errors import ConfigError
+
+    without_token = settings.model_copy(update={"VM_INTERNAL_BASE_URL": "http://127.0.0.1:9/internal"})
+    with pytest.raises(ConfigError, match="VM_INTERNAL_TOKEN"):
+        build_dependencies(without_token, llm=object(), memory=object(), tokens=object(), results=object())

@@ -55,8 +55,8 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _never_sent(exc: BaseException) -> bool:
-    # Only a failed TCP connect proves no byte of the request reached the VM.
-    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+    # Only a failed TCP connect (or no free pooled connection) proves no byte reached the VM.
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
 
 
 class HttpVMApi:
