@@ -20,6 +20,7 @@ REQUIRED_VARIABLES: dict[str, set[str]] = {
     "chat_response": {"conversation", "profile", "routines", "memory", "catalog", "degraded"},
     "generate_program": {"conversation", "profile", "routines", "memory", "catalog"},
     "update_routine": {"conversation", "routines", "catalog"},
+    "memory_extraction": {"conversation"},
 }
 
 INTENTS = {"CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"}
@@ -56,6 +57,7 @@ class Prompts:
     chat_response: PromptSpec
     generate_program: PromptSpec
     update_routine: PromptSpec
+    memory_extraction: PromptSpec
 
     def routing_examples(self) -> list[RoutingExample]:
         return [RoutingExample.model_validate(e) for e in self.action_routing.examples]

@@ -24,11 +24,14 @@ class State(RequestInput, total=False):
     # route_intent: {intent, confidence, proposed, reason, search_terms}; intent is CLARIFY when
     # the router was unsure, `proposed` keeps what it would have chosen.
     route: dict[str, Any]
-    # plan_chat: ChatPlan (action, required_context, search_terms, memory_query); None = unusable.
+    # plan_chat: ChatPlan (action, required_context, search_terms, memory_query, memories_to_save);
+    # None = unusable.
     plan: dict[str, Any] | None
     # gather_context: {active_routines, profile, user_memory, exercise_catalog, degraded}
     context: dict[str, Any]
     action: str
     status: str  # SUCCEEDED | CLARIFY (failures are exceptions, turned into FAILED by the runner)
     final: dict[str, Any]
+    # remember: {saved: n} or {saved: 0, error: CODE}; a failed write never fails the request.
+    remembered: dict[str, Any]
     usage: Annotated[list[dict[str, Any]], operator.add]  # one record per model call

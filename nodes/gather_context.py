@@ -9,7 +9,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import last_message
-from worker.errors import ContextMissing, WorkerError
+from worker.errors import ContextMissing, VMAuthError, WorkerError
 
 log = logging.getLogger("reppy.nodes")
 
@@ -52,8 +52,7 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
             if not isinstance(result, Exception):
                 raise result  # cancellation and the like are not ours to swallow
             if source in REQUIRED.get(intent, ()):
-                detail = result.message if isinstance(result, WorkerError) else type(result).__name__
-                raise ContextMissing(f"{source} is required for {intent} but could not be loaded: {detail}")
+                raise _missing(source, intent, result)
             log.warning("context source %s unavailable, answering without it: %s", source,
                         result.message if isinstance(result, WorkerError) else type(result).__name__)
             context["degraded"].append(source)
@@ -64,13 +63,29 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     return {"context": context}
 
 
+def _missing(source: str, intent: str, error: Exception) -> WorkerError:
+    """Why a required source is missing, typed. A rejected token is the worker's configuration,
+    not the context: it stays VM_AUTH (not retryable), so operators see the real cause."""
+    if isinstance(error, VMAuthError):
+        return error
+    detail = error.message if isinstance(error, WorkerError) else type(error).__name__
+    retryable = error.retryable if isinstance(error, WorkerError) else True
+    return ContextMissing(f"{source} is required for {intent} but could not be loaded: {detail}",
+                          retryable=retryable)
+
+
 def _search_terms(intent: str, plan: dict, route: dict, cap: int) -> list[str]:
     if intent == "GENERATE_ROUTINE":
         terms = PROGRAM_SEARCH_TERMS
     else:
         terms = plan.get("search_terms") or route.get("search_terms") or []
-    unique = list(dict.fromkeys(t.strip() for t in terms if t.strip()))
-    return unique[:cap]
+    # "Bench Press", "bench  press " are one search; the first spelling is the one sent.
+    unique: dict[str, str] = {}
+    for term in terms:
+        cleaned = " ".join(term.split())
+        if cleaned:
+            unique.setdefault(cleaned.casefold(), cleaned)
+    return list(unique.values())[:cap]
 
 
 async def _search_catalog(ctx: Context, terms: list[str]) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ offline provider, the embedded VM API and an in-memory Qdrant."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 
 import pytest
@@ -14,6 +15,7 @@ from nodes.clarify import clarify
 from nodes.gather_context import gather_context
 from nodes.generate_routine import generate_routine
 from nodes.plan_chat import plan_chat
+from nodes.remember import remember
 from nodes.respond_chat import respond_chat
 from nodes.route_intent import route_intent
 from nodes.update_routine import update_routine
@@ -258,3 +260,77 @@ async def test_clarify(message, proposed, runtime, snapshot):
     update = await clarify(state, runtime)
     assert update["status"] == "CLARIFY" and update["final"]["question"]
     assert update == snapshot
+
+
+# --- remember -----------------------------------------------------------------------------------
+
+async def recalled(memory, user, query="부상, 통증, injury, pain"):
+    return [m["text"] for m in await memory.search(user, query, 10)]
+
+
+async def test_remember_stores_the_planned_facts(runtime, memory, snapshot):
+    plan = {**CHAT_PLAN, "memories_to_save": ["I hurt my left knee last week", "  I train at home  ",
+                                               "i train at home", ""]}
+    state = {**request("I hurt my left knee last week. I train at home, what now?", request_id="req-mem-1"),
+             "route": chat_route(), "plan": plan}
+    update = await remember(state, runtime)
+    assert update == {"remembered": {"saved": 2}, "usage": []}  # the planner's call already counted
+    stored = await memory.search(DEMO_USER, "knee injury", 10)
+    assert await recalled(memory, OTHER_USER) == []
+    assert stable({"update": update, "stored": stored}) == snapshot
+
+
+async def test_remember_asks_the_model_without_a_chat_plan(runtime, memory, snapshot):
+    state = {**request("허리 디스크가 있어서 데드리프트는 못 해요. 새 루틴 짜줘", request_id="req-mem-2"),
+             "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    update = await remember(state, runtime)
+    assert update["remembered"] == {"saved": 1}
+    assert [c["node"] for c in update["usage"]] == ["remember"]
+    assert await recalled(memory, DEMO_USER, "허리 부상") == ["허리 디스크가 있어요"]
+    assert stable(update) == snapshot
+
+
+async def test_remember_is_idempotent_per_request(runtime, memory):
+    state = {**request("x", request_id="req-mem-3"), "route": chat_route(),
+             "plan": {**CHAT_PLAN, "memories_to_save": ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"]}}
+    for _ in range(3):  # redeliveries of the same request
+        await remember(state, runtime)
+    everything = await memory.search(DEMO_USER, "무릎 운동", 50)
+    assert sorted(m["text"] for m in everything) == ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"]
+
+
+async def test_remember_nothing_to_save_writes_nothing(runtime, memory):
+    state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
+    assert await remember(state, runtime) == {"remembered": {"saved": 0}, "usage": []}
+    assert await memory.search(DEMO_USER, "오늘 운동", 10) == []
+
+
+async def test_remember_failure_is_reported_not_raised(context, caplog):
+    from adapters.memory.qdrant import QdrantMemory
+    from tests.standins.qdrant import running_qdrant
+
+    with running_qdrant() as server:
+        url = server.url  # a Qdrant that was just there and is gone now
+    unreachable = QdrantMemory(collection="m", url=url, timeout_s=2)
+    runtime = runtime_with(context, memory=unreachable)
+    state = {**request("I hurt my left knee last week", request_id="req-mem-4"), "route": chat_route(),
+             "plan": {**CHAT_PLAN, "memories_to_save": ["I hurt my left knee last week"]}}
+    update = await remember(state, runtime)
+    assert update == {"remembered": {"saved": 0, "error": "MEMORY_UNAVAILABLE"}, "usage": []}
+    assert any("memory write failed" in r.getMessage() for r in caplog.records)
+
+
+class StalledMemory:
+    """A memory store that never answers."""
+
+    async def add(self, user_id, items):
+        await asyncio.sleep(60)
+
+
+async def test_remember_does_not_hold_the_answer_hostage(context, monkeypatch):
+    monkeypatch.setattr("nodes.remember.REMEMBER_TIMEOUT_S", 0.2)
+    runtime = runtime_with(context, memory=StalledMemory())
+    state = {**request("x", request_id="req-mem-5"), "route": chat_route(),
+             "plan": {**CHAT_PLAN, "memories_to_save": ["주 3회 운동해요"]}}
+    update = await asyncio.wait_for(remember(state, runtime), timeout=10)
+    assert update["remembered"] == {"saved": 0, "error": "TIMEOUT"}

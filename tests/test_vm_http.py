@@ -1,24 +1,27 @@
-"""The HTTP VM API client against the embedded API served as a real HTTP server on 127.0.0.1."""
+"""The HTTP VM API client against the embedded API served as a real HTTP server on 127.0.0.1:
+same answers as the embedded API, Bearer token, path prefix, userId encoding, typed bodies."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
+from adapters.vm_api.base import default_profile
+from adapters.vm_api.demo import DemoStore, demo_data
 from adapters.vm_api.embedded import EmbeddedVMApi
 from adapters.vm_api.http import HttpVMApi
-from adapters.vm_api.stub_server import VMStubServer
-from worker.errors import VMAuthError, VMUnavailable
+from adapters.vm_api.stub_server import Fault
+from tests.standins.vm import TOKEN, running_stub
+from worker.errors import InvalidRequest, VMAuthError, VMUnavailable
 
-TOKEN = "stub-token-for-tests"
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def stub():
-    server = VMStubServer("127.0.0.1", 0, TOKEN)
-    server.start_in_thread()
-    yield server
-    server.stop()
+    with running_stub() as server:
+        yield server
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ async def test_http_answers_equal_embedded(client):
     for user in ("user-67890", "user-12345", "nobody"):
         assert await client.get_profile(user) == await embedded.get_profile(user)
         assert await client.get_active_routines(user) == await embedded.get_active_routines(user)
-    for q in ("벤치프레스", "가슴", "rack pulls", ""):
+    for q in ("벤치프레스", "가슴", "rack pulls", "", "a&q=b c/d"):
         assert await client.search_exercises(q) == await embedded.search_exercises(q)
 
 
@@ -48,29 +51,113 @@ async def test_claim_is_shared_by_all_clients(stub, client):
 
 async def test_bearer_token_and_prefix_are_checked(stub):
     wrong = HttpVMApi(stub.base_url, "wrong-token")
+    missing = HttpVMApi(stub.base_url, None)
     no_prefix = HttpVMApi(stub.base_url.removesuffix("/internal"), TOKEN)
     try:
-        with pytest.raises(VMAuthError) as info:
-            await wrong.get_profile("user-67890")
-        assert "wrong-token" not in info.value.message
+        for api in (wrong, missing):
+            with pytest.raises(VMAuthError) as info:
+                await api.get_profile("user-67890")
+            assert info.value.code == "VM_AUTH" and not info.value.retryable
+            assert "wrong-token" not in info.value.message
         with pytest.raises(VMUnavailable, match="404"):
             await no_prefix.get_active_routines("user-67890")
     finally:
-        await wrong.aclose()
-        await no_prefix.aclose()
+        for api in (wrong, missing, no_prefix):
+            await api.aclose()
 
 
-async def test_user_id_stays_one_path_segment(stub, client):
-    await client.get_active_routines("a/b")
-    assert stub.calls[-1] == ("GET", "/internal/users/a%2Fb/active-routines")
+async def test_a_longer_prefix_is_kept():
+    with running_stub(prefix="/api/v2/internal") as stub:
+        api = HttpVMApi(stub.base_url + "/", TOKEN)  # a trailing slash in the setting is fine
+        try:
+            assert [r["routine_name"] for r in await api.get_active_routines("user-12345")] == \
+                ["Full Body A", "Full Body B"]
+        finally:
+            await api.aclose()
+        assert stub.calls == [("GET", "/api/v2/internal/users/user-12345/active-routines")]
+
+
+async def test_user_id_is_one_encoded_path_segment():
+    data = copy.deepcopy(demo_data())
+    data["users"]["coach:kim@gym.kr"] = data["users"].pop("user-12345")
+    with running_stub(store=DemoStore(data)) as stub:
+        api = HttpVMApi(stub.base_url, TOKEN)
+        try:
+            routines = await api.get_active_routines("coach:kim@gym.kr")
+            assert routines[0]["routine_name"] == "Full Body A"  # the server decoded it back
+            assert stub.calls[-1] == ("GET", "/internal/users/coach%3Akim%40gym.kr/active-routines")
+            calls_before = len(stub.calls)
+            for bad in ("a/b", "../admin", "", "x" * 200, "user 1", "%2e%2e"):
+                with pytest.raises(InvalidRequest):
+                    await api.get_profile(bad)
+            assert len(stub.calls) == calls_before  # rejected before anything was sent
+        finally:
+            await api.aclose()
+
+
+async def test_missing_profile_is_the_default(stub, client):
+    stub.inject("profile", Fault("status", status=404))
+    assert await client.get_profile("user-67890") == default_profile()
+    assert (await client.get_profile("user-67890"))["username"] == "Alex"  # the fault was used once
+
+
+async def test_extra_fields_pass_through_and_missing_ones_fail_clearly(stub, client):
+    routine = {"routine_name": "Push", "routine_order": 1, "color": "red",
+               "plans": [{"exercise_code": "PUSH_UP", "sets": 3, "reps": 10, "tempo": "3-1-1"}]}
+    stub.inject("active-routines", Fault("body", body={"routines": [routine], "page": 1}))
+    assert await client.get_active_routines("user-67890") == [routine]
+
+    stub.inject("active-routines", Fault("body", body={"routines": [{"routine_order": 1, "plans": []}]}))
+    with pytest.raises(VMUnavailable, match=r"routines\.0\.routine_name: Field required") as info:
+        await client.get_active_routines("user-67890")
+    assert not info.value.retryable
+
+    stub.inject("search", Fault("body", body={"results": []}))
+    with pytest.raises(VMUnavailable, match="items"):
+        await client.search_exercises("스쿼트")
 
 
 async def test_unreachable_vm_is_typed():
-    api = HttpVMApi("http://127.0.0.1:9/internal", TOKEN, connect_timeout=0.2, backoff_s=0.01)
+    with running_stub() as stub:
+        base_url = stub.base_url  # a port that was just closed
+    api = HttpVMApi(base_url, TOKEN, connect_timeout=0.5, backoff_s=0.01)
     try:
-        with pytest.raises(VMUnavailable, match="unreachable"):
+        with pytest.raises(VMUnavailable, match="unreachable") as info:
             await api.get_profile("user-67890")
+        assert info.value.retryable
         with pytest.raises(VMUnavailable):
             await api.claim("req-x")
     finally:
         await api.aclose()
+
+
+async def test_catalog_search_terms_are_deduplicated_and_capped(stub, client, llm, memory):
+    from langgraph.runtime import Runtime
+
+    from graph.context import Context
+    from nodes.gather_context import gather_context
+    from tests.conftest import request
+
+    runtime = Runtime(context=Context(llm=llm, vm=client, memory=memory, min_confidence=0.5,
+                                      catalog_max_searches=4, memory_top_k=5))
+    terms = ["벤치프레스", "Bench Press", " bench  press ", "벤치프레스", "스쿼트", "squat", "데드리프트", "풀업"]
+    plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"], "search_terms": terms,
+            "memory_query": None}
+    route = {"intent": "CHAT_RESPONSE", "confidence": 0.9, "search_terms": []}
+    update = await gather_context({**request("벤치프레스랑 bench press, 스쿼트 squat"), "route": route,
+                                   "plan": plan}, runtime)
+    # Korean and English reach the VM intact, each once, at most catalog_max_searches of them.
+    assert sorted(stub.searches) == sorted(["벤치프레스", "Bench Press", "스쿼트", "squat"])
+    codes = [item["exercise_code"] for item in update["context"]["exercise_catalog"]]
+    assert len(codes) == len(set(codes))  # the same exercise found by two terms is listed once
+    assert {"BARBELL_BENCH_PRESS", "BARBELL_BACK_SQUAT"} <= set(codes)
+    assert "DEADLIFT" not in codes  # its term was past the cap
+
+
+def test_a_vm_url_without_a_token_is_a_configuration_error(settings):
+    from worker.dependencies import build_dependencies
+    from worker.errors import ConfigError
+
+    without_token = settings.model_copy(update={"VM_INTERNAL_BASE_URL": "http://127.0.0.1:9/internal"})
+    with pytest.raises(ConfigError, match="VM_INTERNAL_TOKEN"):
+        build_dependencies(without_token, llm=object(), memory=object(), tokens=object(), results=object())

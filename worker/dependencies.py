@@ -95,6 +95,9 @@ def _vm_api(settings: Settings) -> VMApi:
         return EmbeddedVMApi()
     if not settings.VM_INTERNAL_BASE_URL.startswith(("http://", "https://")):
         raise ConfigError("VM_INTERNAL_BASE_URL must be an http(s) URL, e.g. http://127.0.0.1:8080/internal")
+    if settings.VM_INTERNAL_TOKEN is None or not settings.VM_INTERNAL_TOKEN.get_secret_value():
+        # Every VM call needs the Bearer token: fail at start-up, not as VM_AUTH on every request.
+        raise ConfigError("VM_INTERNAL_BASE_URL is set but VM_INTERNAL_TOKEN is not")
     from adapters.vm_api.http import HttpVMApi
 
     return HttpVMApi(

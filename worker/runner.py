@@ -130,6 +130,9 @@ class _Run:
         degraded = (self.state.get("context") or {}).get("degraded")
         if degraded:
             extra["degraded"] = degraded
+        remembered = self.state.get("remembered") or {}
+        if remembered.get("saved") or remembered.get("error"):
+            extra["remembered"] = remembered  # {saved} or {saved: 0, error}: the answer stands either way
         if self.seq:
             extra["tokens_streamed"] = self.seq
         return Meta(intent=route.get("intent"), action=self.state.get("action"),

@@ -10,6 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 Intent = Literal["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"]
 ContextSource = Literal["active_routines", "user_memory", "exercise_catalog", "profile"]
 ChatAction = Literal["GET_ACTIVE_ROUTINES", "SEARCH_EXERCISES", "RECALL_MEMORY", "GENERAL_ADVICE"]
+# Lenient on purpose (no length limits): a long or extra fact must not cost the user the plan; the
+# remember node trims and caps what it stores.
+MEMORIES_TO_SAVE = (
+    "durable facts the user states about themselves in their last message, worth remembering in "
+    "later conversations: injuries or pain, goals, likes and dislikes, equipment they have, when "
+    "and how often they can train. One short standalone sentence each, in the user's language. "
+    "Not questions, requests or passing moods. [] when there are none."
+)
 
 
 class RouteDecision(BaseModel):
@@ -29,6 +37,13 @@ class ChatPlan(BaseModel):
         default_factory=list, max_length=8, description="exercise or muscle names to look up"
     )
     memory_query: str | None = Field(default=None, description="what to recall about the user")
+    memories_to_save: list[str] = Field(default_factory=list, description=MEMORIES_TO_SAVE)
+
+
+class MemoryNotes(BaseModel):
+    """Durable facts from a GENERATE/UPDATE conversation (the chat planner finds them for chat)."""
+
+    memories_to_save: list[str] = Field(default_factory=list, description=MEMORIES_TO_SAVE)
 
 
 class PlanItem(BaseModel):

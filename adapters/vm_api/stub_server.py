@@ -3,6 +3,10 @@
 It serves the seed's four endpoints under a path prefix (default `/internal`), checks the Bearer
 token, and keeps one idempotency store for all its clients. Standard library only, so tests and
 newcomers can start it anywhere.
+
+Tests script faults per endpoint (`inject`): an error status, a stall, a broken or odd body, or a
+dropped connection after the request was applied — the lost answer a client cannot tell apart
+from a request that never arrived.
 """
 
 from __future__ import annotations
@@ -11,37 +15,83 @@ import hmac
 import json
 import logging
 import threading
+import time
+from collections import deque
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from adapters.vm_api.demo import DemoStore
 
 log = logging.getLogger("reppy.vm_stub")
 
+Endpoint = Literal["claim", "profile", "active-routines", "search"]
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One scripted misbehaviour, used by the next call of its endpoint.
+
+    status   answer `status` (nothing is applied)
+    stall    wait `seconds`, then apply and answer normally (if the client still listens)
+    bad_json answer 200 with a body that is not JSON
+    body     answer 200 with `body` instead of the real answer
+    drop     apply the request, then close the connection without answering
+    """
+
+    kind: Literal["status", "stall", "bad_json", "body", "drop"]
+    status: int = 500
+    seconds: float = 0.0
+    body: Any = None
+
 
 class VMStubServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, host: str, port: int, token: str, *, prefix: str = "/internal",
-                 store: DemoStore | None = None):
+                 store: DemoStore | None = None, listen: bool = True):
         self.token = token
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.store = store or DemoStore()
-        self.calls: list[tuple[str, str]] = []  # (method, path) in arrival order, for tests
-        super().__init__((host, port), _Handler)
+        self.calls: list[tuple[str, str]] = []  # (method, raw path) in arrival order, for tests
+        self.searches: list[str] = []  # decoded `q` of each catalog search, for tests
+        self._faults: dict[str, deque[Fault]] = {}
+        self._faults_lock = threading.Lock()
+        # listen=False binds the port without accepting: connections are refused until listen().
+        super().__init__((host, port), _Handler, bind_and_activate=False)
+        self.server_bind()
+        if listen:
+            self.server_activate()
 
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}{self.prefix}"
 
+    def listen(self) -> None:
+        self.server_activate()
+
+    def inject(self, endpoint: Endpoint, *faults: Fault) -> None:
+        """Queue faults for the next calls of `endpoint`, one fault per call, in order."""
+        with self._faults_lock:
+            self._faults.setdefault(endpoint, deque()).extend(faults)
+
+    def next_fault(self, endpoint: str) -> Fault | None:
+        with self._faults_lock:
+            queue = self._faults.get(endpoint)
+            return queue.popleft() if queue else None
+
     def start_in_thread(self) -> threading.Thread:
-        thread = threading.Thread(target=self.serve_forever, name="vm-stub", daemon=True)
-        thread.start()
-        return thread
+        # A short poll interval keeps stop() quick (shutdown waits for the next poll).
+        self._serving = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                         name="vm-stub", daemon=True)
+        self._serving.start()
+        return self._serving
 
     def stop(self) -> None:
-        self.shutdown()
+        if getattr(self, "_serving", None) is not None:
+            self.shutdown()  # waits for serve_forever, which must have started
         self.server_close()
 
 
@@ -68,23 +118,24 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(404, {"error": "not found"})
         # Split on the raw path: an encoded "/" inside userId stays inside its segment.
         parts = url.path[len(self.server.prefix) + 1:].split("/")
-        store = self.server.store
-        if method == "POST" and parts == ["idempotency", "claim"]:
-            request_id = body.get("requestId") if isinstance(body, dict) else None
-            if not isinstance(request_id, str) or not request_id:
-                return self._send(400, {"error": "requestId required"})
-            return self._send(200, {"claimed": store.claim(request_id)})
-        if method == "GET" and len(parts) == 3 and parts[0] == "users":
-            user_id = unquote(parts[1])
-            if parts[2] == "profile":
-                profile = store.profile(user_id)
-                return self._send(200, profile) if profile else self._send(404, {"error": "no profile"})
-            if parts[2] == "active-routines":
-                return self._send(200, {"routines": store.active_routines(user_id)})
-        if method == "GET" and parts == ["exercises", "search"]:
-            query = parse_qs(url.query).get("q", [""])[0]
-            return self._send(200, {"items": store.search(query)})
-        return self._send(404, {"error": "not found"})
+        route = _route(method, parts)
+        if route is None:
+            return self._send(404, {"error": "not found"})
+        endpoint, answer = route
+        fault = self.server.next_fault(endpoint)
+        if fault is not None and fault.kind == "status":
+            return self._send(fault.status, {"error": f"scripted {fault.status}"})
+        if fault is not None and fault.kind == "stall":
+            time.sleep(fault.seconds)
+        status, payload = answer(self.server, parts, url.query, body)
+        if fault is None or fault.kind == "stall":
+            return self._send(status, payload)
+        if fault.kind == "drop":
+            self.close_connection = True  # applied above, answer lost
+            return None
+        if fault.kind == "bad_json":
+            return self._send_raw(200, b'{"routines": [{"routine_name": ')
+        return self._send(200, fault.body)
 
     def _authorized(self) -> bool:
         expected = f"Bearer {self.server.token}".encode()
@@ -101,9 +152,51 @@ class _Handler(BaseHTTPRequestHandler):
             return None
 
     def _send(self, status: int, payload) -> None:
-        data = json.dumps(payload, ensure_ascii=False).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self._send_raw(status, json.dumps(payload, ensure_ascii=False).encode())
+
+    def _send_raw(self, status: int, data: bytes) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a stalled answer after its timeout)
+
+
+def _route(method: str, parts: list[str]):
+    if method == "POST" and parts == ["idempotency", "claim"]:
+        return "claim", _claim
+    if method == "GET" and len(parts) == 3 and parts[0] == "users":
+        if parts[2] == "profile":
+            return "profile", _profile
+        if parts[2] == "active-routines":
+            return "active-routines", _routines
+    if method == "GET" and parts == ["exercises", "search"]:
+        return "search", _search
+    return None
+
+
+# Endpoint handlers: (server, path segments, raw query, JSON body) -> (status, payload).
+
+def _claim(server: VMStubServer, parts, query, body):
+    request_id = body.get("requestId") if isinstance(body, dict) else None
+    if not isinstance(request_id, str) or not request_id:
+        return 400, {"error": "requestId required"}
+    return 200, {"claimed": server.store.claim(request_id)}
+
+
+def _profile(server: VMStubServer, parts, query, body):
+    profile = server.store.profile(unquote(parts[1]))
+    return (200, profile) if profile else (404, {"error": "no profile"})
+
+
+def _routines(server: VMStubServer, parts, query, body):
+    return 200, {"routines": server.store.active_routines(unquote(parts[1]))}
+
+
+def _search(server: VMStubServer, parts, query, body):
+    q = parse_qs(query).get("q", [""])[0]
+    server.searches.append(q)
+    return 200, {"items": server.store.search(q)}

@@ -1,1 +1,1 @@
-"""Local servers that stand in for the services the worker talks to, speaking their real wire protocols."""
+"""Stand-ins for the servers the worker talks to, speaking their real wire protocols on 127.0.0.1."""

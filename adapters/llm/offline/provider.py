@@ -9,11 +9,11 @@ from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 
 from adapters.llm.base import Conversation, Generated, usage_record
 from adapters.llm.context_view import render_conversation
-from adapters.llm.offline import answer, planner, program, update
+from adapters.llm.offline import answer, memories, planner, program, update
 from adapters.llm.offline.router import EmbeddingRouter
 from adapters.llm.offline.streamer import TemplateStreamer, estimate_tokens
 from adapters.prompts import Prompts
-from worker.schemas import ChatPlan, Program, RouteDecision, RoutineUpdate
+from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
 
 MODEL = "offline"
 
@@ -43,6 +43,7 @@ class OfflineProvider:
     async def plan_chat(self, conversation: Conversation) -> Generated[ChatPlan]:
         started = time.perf_counter()
         plan = planner.plan_chat(conversation[-1]["content"])
+        plan.memories_to_save = memories.extract_memories(conversation[-1]["content"])
         return Generated(plan, [self._usage("plan_chat", conversation, plan.model_dump_json(), started)])
 
     async def stream_chat(self, conversation: Conversation, plan: ChatPlan,
@@ -67,6 +68,11 @@ class OfflineProvider:
         started = time.perf_counter()
         value = update.update_routine(conversation, context)
         return Generated(value, [self._usage("update_routine", conversation, value.model_dump_json(), started)])
+
+    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
+        started = time.perf_counter()
+        notes = MemoryNotes(memories_to_save=memories.extract_memories(conversation[-1]["content"]))
+        return Generated(notes, [self._usage("remember", conversation, notes.model_dump_json(), started)])
 
     def _usage(self, node: str, conversation: Conversation, output: str, started: float) -> dict:
         return usage_record(
