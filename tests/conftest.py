@@ -25,7 +25,7 @@ DEMO_USER = "user-67890"
 OTHER_USER = "user-12345"
 
 # Tests must not pick up a developer's keys or endpoints.
-for _name in ("GOOGLE_API_KEY", "LLM_PROVIDER", "VM_INTERNAL_BASE_URL", "VM_INTERNAL_TOKEN", "QDRANT_URL",
+for _name in ("GOOGLE_API_KEY", "LLM_PROVIDER", "GEMINI_BASE_URL", "VM_INTERNAL_BASE_URL", "VM_INTERNAL_TOKEN", "QDRANT_URL",
               "QDRANT_API_KEY", "QDRANT_PATH", "OCI_STREAM_ID", "OCI_RESULT_QUEUE_ID", "PROMPTS_DIR"):
     os.environ.pop(_name, None)
 
