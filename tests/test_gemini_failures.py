@@ -167,6 +167,13 @@ async def test_still_invalid_after_repair_fails(gemini, gemini_deps, events):
     assert result.usage["cost_usd"] == pytest.approx(sum(c["cost_usd"] for c in result.usage["calls"]))
 
 
+async def test_answer_stopped_for_another_reason(gemini, gemini_deps, events):
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은", finish="OTHER"))
+    await handle(request(CHAT_MESSAGE), gemini_deps())
+    result = failed(events, "LLM_MALFORMED_OUTPUT")
+    assert "stopped the answer unexpectedly (OTHER)" in result.error.message
+
+
 # --- LLM_RATE_LIMITED ---------------------------------------------------------------------------
 
 async def test_429_then_success_honours_the_retry_delay(gemini, gemini_deps, events):
