@@ -4,6 +4,8 @@ answer, and usage with cost."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from adapters.llm.gemini import GeminiProvider
@@ -22,7 +24,7 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     route,
     thinking_budget,
 )
-from tests.standins.gemini import Reply
+from tests.standins.gemini import CANNED_REPLY, Reply, canned_responder
 from worker.runner import handle
 
 pytestmark = pytest.mark.integration
@@ -209,3 +211,16 @@ async def test_one_client_per_model(gemini, gemini_deps):
     assert models.route.client is flash and models.plan.client is flash
     assert models.chat.client is pro and models.generate.client is pro and models.update.client is pro
     assert [c.model for c in models.clients] == ["gemini-2.5-flash", "gemini-2.5-pro"]
+
+
+async def test_concurrent_requests_share_the_clients(gemini, gemini_deps, events):
+    gemini.responder = canned_responder  # answers by the schema each node asks for, in any order
+    deps = gemini_deps()
+    ids = [f"req-g-{i}" for i in range(4)]
+    await asyncio.gather(*(handle(request(CHAT_MESSAGE, request_id=i), deps) for i in ids))
+    assert sorted(r.requestId for r in events.results) == ids
+    for rid in ids:
+        mine = [t for t in events.tokens if t.requestId == rid]
+        assert [t.seq for t in mine] == list(range(1, len(mine) + 1))
+        assert "".join(t.delta for t in mine) == CANNED_REPLY
+    assert len(gemini.requests) == 12
