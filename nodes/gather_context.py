@@ -32,7 +32,8 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     ctx = runtime.context
     intent = state["route"]["intent"]
     plan = state.get("plan") or {}
-    sources = plan.get("required_context") or BASELINE[intent]
+    # A chat plan may need no context at all (general advice): then nothing is fetched.
+    sources = (plan.get("required_context") or []) if plan else BASELINE[intent]
     user_id = state["userId"]
     terms = _search_terms(intent, plan, state["route"], ctx.catalog_max_searches)
 

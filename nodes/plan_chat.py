@@ -18,5 +18,5 @@ async def plan_chat(state: State, runtime: Runtime[Context]) -> dict:
         planned = await runtime.context.llm.plan_chat(recent_turns(state))
     except LLMMalformedOutput as exc:
         log.warning("planner output unusable: %s", exc.message)
-        return {"plan": None}
+        return {"plan": None, **({"usage": list(exc.usage)} if exc.usage else {})}
     return {"plan": planned.value.model_dump(), "action": planned.value.action, "usage": planned.usage}

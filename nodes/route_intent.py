@@ -20,7 +20,8 @@ async def route_intent(state: State, runtime: Runtime[Context]) -> dict:
         # The seed: an unparseable router answer falls back to asking the user.
         log.warning("router output unusable: %s", exc.message)
         return {"route": {"intent": "CLARIFY", "confidence": 0.0, "proposed": None,
-                          "reason": "router output could not be parsed", "search_terms": []}}
+                          "reason": "router output could not be parsed", "search_terms": []},
+                **({"usage": list(exc.usage)} if exc.usage else {})}  # the unusable call still cost
     decision = routed.value
     unsure = decision.intent != "CLARIFY" and decision.confidence < runtime.context.min_confidence
     return {

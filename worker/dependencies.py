@@ -41,6 +41,9 @@ class Dependencies:
     async def aclose(self) -> None:
         await self.vm.aclose()
         await self.memory.aclose()
+        close_llm = getattr(self.llm, "aclose", None)  # Gemini holds HTTP sessions; offline nothing
+        if close_llm is not None:
+            await close_llm()
 
 
 def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overrides: Any) -> Dependencies:
@@ -84,8 +87,9 @@ def _model_provider(settings: Settings) -> ModelProvider:
         from adapters.llm.offline import OfflineProvider
 
         return OfflineProvider(prompts)
-    raise ConfigError("LLM_PROVIDER=gemini is not available in this build yet; "
-                      "unset GOOGLE_API_KEY or set LLM_PROVIDER=offline")
+    from adapters.llm.gemini import GeminiConfig, GeminiProvider
+
+    return GeminiProvider(prompts, GeminiConfig.from_settings(settings))
 
 
 def _vm_api(settings: Settings) -> VMApi:

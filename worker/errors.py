@@ -50,7 +50,41 @@ class MemoryUnavailable(WorkerError):
 
 class LLMError(WorkerError):
     code = "LLM_ERROR"
+    # Usage records of the model calls made before the failure, so a FAILED result still reports
+    # the tokens and cost they took (providers set it per instance).
+    usage: tuple[dict, ...] | list[dict] = ()
 
 
 class LLMMalformedOutput(LLMError):
     code = "LLM_MALFORMED_OUTPUT"
+
+
+# How a model call can fail (Gemini maps its finish reasons and HTTP errors onto these).
+
+class LLMSafetyBlocked(LLMError):
+    code = "LLM_SAFETY_BLOCKED"
+
+
+class LLMMaxTokens(LLMError):
+    code = "LLM_MAX_TOKENS"
+
+
+class LLMRateLimited(LLMError):
+    code = "LLM_RATE_LIMITED"
+    retryable = True
+
+
+class LLMUnavailable(LLMError):
+    code = "LLM_UNAVAILABLE"
+    retryable = True
+
+
+class LLMTimeout(LLMError):
+    code = "LLM_TIMEOUT"
+    retryable = True
+
+
+class LLMRejected(LLMError):
+    """The API refused the request itself (bad key, unknown model, prompt too long)."""
+
+    code = "LLM_REQUEST_REJECTED"

@@ -33,5 +33,5 @@ def configure_logging(settings: Settings) -> None:
     root.handlers[:] = [handler]
     root.setLevel(settings.LOG_LEVEL)
     # Client libraries log every HTTP call at INFO; keep the worker's own lines readable.
-    for noisy in ("httpx", "httpcore", "urllib3"):
+    for noisy in ("httpx", "httpcore", "urllib3", "google_genai"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

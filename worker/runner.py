@@ -22,6 +22,7 @@ from worker.contracts import (
 )
 from worker.dependencies import Dependencies
 from worker.errors import InvalidRequest, WorkerError
+from worker.usage import summarize_usage
 
 log = logging.getLogger("reppy.runner")
 
@@ -63,7 +64,7 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
                               "retryable": True})
     except WorkerError as exc:
         log.warning("request %s failed: %s %s", request_id, exc.code, exc.message)
-        result = run.failure(exc.to_error())
+        result = run.failure(exc.to_error(), calls=getattr(exc, "usage", ()))
     except asyncio.CancelledError:
         log.error("request %s cancelled", request_id)
         await deps.results.emit_result(run.failure(
@@ -119,10 +120,11 @@ class _Run:
         return ResultEvent(requestId=self.request.requestId, status=status, final=self.state.get("final"),
                            error=None, usage=self._usage(), meta=self._meta())
 
-    def failure(self, error: dict[str, Any]) -> ResultEvent:
+    def failure(self, error: dict[str, Any], calls=()) -> ResultEvent:
+        """`calls`: usage of the failed step's own model calls (they cost money too)."""
         if self.seq:
             error = {**error, "message": f"{error['message']} (after {self.seq} tokens were streamed)"}
-        return _failed(self.request.requestId, error, self._meta(), self._usage())
+        return _failed(self.request.requestId, error, self._meta(), self._usage(calls))
 
     def _meta(self) -> Meta:
         route = self.state.get("route") or {}
@@ -138,11 +140,9 @@ class _Run:
         return Meta(intent=route.get("intent"), action=self.state.get("action"),
                     confidence=route.get("confidence"), **extra)
 
-    def _usage(self) -> dict[str, Any]:
-        calls = self.state.get("usage") or []
-        totals = {key: sum(c.get(key, 0) for c in calls)
-                  for key in ("input_tokens", "output_tokens", "thinking_tokens")}
-        return {"calls": calls, **totals}
+    def _usage(self, failed_calls=()) -> dict[str, Any]:
+        calls = [*(self.state.get("usage") or []), *failed_calls]
+        return summarize_usage(calls, self.deps.settings.LLM_PRICES)
 
     def _elapsed_ms(self) -> int:
         return round((time.perf_counter() - self.started) * 1000)

@@ -9,10 +9,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ModelPrice(BaseModel):
+    """USD per 1M tokens. Thinking tokens are billed as output."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+
+
+# Gemini API list prices (prompts up to 200k tokens). Keys match a model name exactly or as the
+# start of a versioned name ("gemini-2.5-pro-001"); the longest key wins.
+DEFAULT_PRICES = {
+    "gemini-2.5-pro": ModelPrice(input=1.25, output=10.0),
+    "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50),
+    "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40),
+    "offline": ModelPrice(input=0.0, output=0.0),
+}
 
 
 class Settings(BaseSettings):
@@ -25,6 +42,23 @@ class Settings(BaseSettings):
     GEMINI_MODEL_MAIN: str = "gemini-2.5-pro"
     # gemini when a key is present, offline otherwise (resolved in the validator below).
     LLM_PROVIDER: Literal["gemini", "offline"] | None = None
+    # Unset: Google's endpoint. Another URL (a gateway, or the local stand-in) gets the same calls.
+    GEMINI_BASE_URL: str | None = None
+    # Thinking budgets in tokens per node (0 off, -1 dynamic); they count towards the output cap.
+    GEMINI_THINKING_BUDGET_ROUTER: int = Field(default=0, ge=-1, le=32768)
+    GEMINI_THINKING_BUDGET_CHAT: int = Field(default=1024, ge=-1, le=32768)
+    GEMINI_THINKING_BUDGET_GENERATE: int = Field(default=4096, ge=-1, le=32768)
+    GEMINI_THINKING_BUDGET_UPDATE: int = Field(default=2048, ge=-1, le=32768)
+    GEMINI_MAX_OUTPUT_TOKENS_ROUTER: int = Field(default=512, ge=16, le=65536)
+    GEMINI_MAX_OUTPUT_TOKENS_MAIN: int = Field(default=16384, ge=16, le=65536)
+    GEMINI_TIMEOUT_ROUTER_S: float = Field(default=20.0, gt=0)
+    GEMINI_TIMEOUT_MAIN_S: float = Field(default=120.0, gt=0)
+    # Retries after the first attempt, for 429 and 5xx / connection failures.
+    GEMINI_MAX_RETRIES: int = Field(default=2, ge=0, le=10)
+    GEMINI_RETRY_BASE_DELAY_S: float = Field(default=1.0, ge=0)
+    # The longest wait honoured, whether the server asked for it (429 retryDelay) or backoff grew to it.
+    GEMINI_RETRY_MAX_DELAY_S: float = Field(default=10.0, ge=0)
+    LLM_PRICES: dict[str, ModelPrice] = Field(default_factory=lambda: dict(DEFAULT_PRICES))
 
     PROMPTS_DIR: Path = Path("./prompts")
 
@@ -71,6 +105,18 @@ class Settings(BaseSettings):
         if self.LLM_PROVIDER is None:
             has_key = self.GOOGLE_API_KEY is not None and self.GOOGLE_API_KEY.get_secret_value()
             self.LLM_PROVIDER = "gemini" if has_key else "offline"
+        return self
+
+    @model_validator(mode="after")
+    def _thinking_fits_output(self) -> "Settings":
+        budgets = {"GEMINI_THINKING_BUDGET_ROUTER": self.GEMINI_MAX_OUTPUT_TOKENS_ROUTER,
+                   "GEMINI_THINKING_BUDGET_CHAT": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
+                   "GEMINI_THINKING_BUDGET_GENERATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
+                   "GEMINI_THINKING_BUDGET_UPDATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN}
+        for name, cap in budgets.items():
+            if getattr(self, name) >= cap:
+                # Thinking counts towards the output cap: this budget would leave no room to answer.
+                raise ValueError(f"{name}={getattr(self, name)} must be below the output cap ({cap} tokens)")
         return self
 
     def prompts_dir(self) -> Path:

@@ -1,0 +1,226 @@
+"""The Gemini model provider.
+
+- route / plan: the router model (flash) with structured output, temperature 0, thinking off, a
+  small output cap. An unparseable or empty answer raises LLMMalformedOutput (the nodes ask the user
+  instead); a blocked prompt fails the request (LLM_SAFETY_BLOCKED).
+- chat answer: the main model (pro), streamed chunk by chunk through LangChain, so LangGraph's
+  "messages" stream carries the tokens of this node.
+- program / routine update: the main model with structured output and one repair attempt when the
+  output does not validate.
+
+Every structured call carries LangGraph's "nostream" tag and runs as one non-streaming request,
+so none of its output can show up in a "messages" stream. Every call leaves a usage record (node,
+model, input/output/thinking tokens, latency); failures carry the records of the calls they made.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage
+from langchain_core.messages.ai import add_usage
+from langgraph.constants import TAG_NOSTREAM
+from pydantic import BaseModel, ValidationError
+
+from adapters.llm.base import Conversation, Generated, usage_record
+from adapters.llm.gemini import prompting
+from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, ROUTE, UPDATE, GeminiConfig
+from adapters.llm.gemini.failures import block_reason, classify, finish_failure
+from adapters.llm.gemini.models import build_models
+from adapters.llm.gemini.retry import RetryPolicy, call_with_retries
+from adapters.prompts import Prompts
+from worker.errors import LLMError, LLMMalformedOutput, LLMSafetyBlocked, LLMUnavailable
+from worker.schemas import ChatPlan, Program, RouteDecision, RoutineUpdate
+
+log = logging.getLogger("reppy.gemini")
+
+REPAIR = ("Your previous reply did not match the required JSON schema: {problem}. "
+          "Reply again with only the corrected JSON object.")
+
+
+class GeminiProvider:
+    name = "gemini"
+
+    def __init__(self, prompts: Prompts, config: GeminiConfig):
+        self._prompts = prompts
+        self._config = config
+        self._models = build_models(config)
+        self._policy = RetryPolicy(config.max_retries, config.retry_base_delay_s, config.retry_max_delay_s)
+        self._structured = {
+            node: getattr(self._models, attr)
+            .with_structured_output(schema, include_raw=True)
+            # Never name a run after its node: LangGraph would take it for the node itself and put
+            # its output (the raw JSON message) into the "messages" stream despite the tag.
+            .with_config(run_name=f"gemini_{node}", tags=[TAG_NOSTREAM])
+            for node, attr, schema in ((ROUTE, "route", RouteDecision), (PLAN, "plan", ChatPlan),
+                                       (GENERATE, "generate", Program), (UPDATE, "update", RoutineUpdate))
+        }
+        self._chat = self._models.chat.with_config(run_name=f"gemini_{CHAT}")
+
+    async def route(self, conversation: Conversation) -> Generated[RouteDecision]:
+        return await self._call_structured(ROUTE, self._models.route, RouteDecision,
+                                           prompting.route_messages(self._prompts, conversation), generation=False)
+
+    async def plan_chat(self, conversation: Conversation) -> Generated[ChatPlan]:
+        return await self._call_structured(PLAN, self._models.plan, ChatPlan,
+                                           prompting.plan_messages(self._prompts, conversation), generation=False)
+
+    async def generate_program(self, conversation: Conversation, context: dict[str, Any]) -> Generated[Program]:
+        return await self._call_structured(GENERATE, self._models.generate, Program,
+                                           prompting.program_messages(self._prompts, conversation, context),
+                                           generation=True)
+
+    async def update_routine(self, conversation: Conversation,
+                             context: dict[str, Any]) -> Generated[RoutineUpdate]:
+        return await self._call_structured(UPDATE, self._models.update, RoutineUpdate,
+                                           prompting.update_messages(self._prompts, conversation, context),
+                                           generation=True)
+
+    async def stream_chat(self, conversation: Conversation, plan: ChatPlan,
+                          context: dict[str, Any]) -> AsyncIterator[AIMessageChunk]:
+        messages = prompting.chat_messages(self._prompts, conversation, context)
+        timeout_s = self._models.chat.timeout
+        started = time.perf_counter()
+        retries = 0
+        while True:
+            watch = _StreamWatch()
+            try:
+                async for chunk in self._chat.astream(messages):
+                    watch.add(chunk)
+                    yield chunk
+                break
+            except Exception as exc:  # noqa: BLE001 - classified below, or re-raised as it is
+                if watch.chunks:
+                    # Part of an answer is out already: a retry would append a second one.
+                    error = classify(exc, CHAT, timeout_s)
+                    if error is None:
+                        raise
+                    error.usage = [watch.record(self._models.chat.model, started)]
+                    raise error from None
+                await self._policy.wait_or_raise(exc, CHAT, timeout_s, retries)
+                retries += 1
+        failure = watch.failure()
+        if failure is not None:
+            failure.usage = [watch.record(self._models.chat.model, started)]
+            raise failure
+
+    async def aclose(self) -> None:
+        for client in self._models.clients:
+            try:
+                await client.aclose()
+            except RuntimeError:
+                pass  # used on another event loop; that loop's sessions close with it
+
+    async def _call_structured(self, node: str, view: Any, schema: type[BaseModel], messages: list,
+                               *, generation: bool) -> Generated[Any]:
+        """One structured call (plus one repair attempt for generation). Router and planner fail
+        only on a blocked prompt; anything else unusable is LLMMalformedOutput (→ clarify)."""
+        runnable = self._structured[node]
+        usage: list[dict[str, Any]] = []
+        attempts = 2 if generation else 1
+        problem = ""
+        for attempt in range(attempts):
+            started = time.perf_counter()
+            try:
+                out = await call_with_retries(lambda: runnable.ainvoke(messages), self._policy, node, view.timeout)
+            except LLMError as error:
+                error.usage = usage
+                raise
+            raw: AIMessage = out["raw"]
+            usage.append(_record(node, raw.response_metadata.get("model_name") or view.model,
+                                 raw.usage_metadata, started))
+            text = raw.text
+            if generation:
+                failure = finish_failure(node, raw.response_metadata, has_text=bool(text.strip()),
+                                         thinking_tokens=usage[-1]["thinking_tokens"])
+            else:
+                blocked = block_reason(raw.response_metadata)
+                failure = LLMSafetyBlocked(f"{node}: Gemini blocked the prompt ({blocked})") if blocked else None
+            if failure is not None:
+                failure.usage = usage
+                raise failure
+            if out.get("parsing_error") is None and out.get("parsed") is not None:
+                return Generated(out["parsed"], usage)
+            problem = _describe_problem(schema, text, raw.response_metadata)
+            log.warning("%s: output did not match %s: %s", node, schema.__name__, problem)
+            if attempt + 1 < attempts:
+                messages = [*messages, AIMessage(text), HumanMessage(REPAIR.format(problem=problem))]
+        repaired = " after one repair attempt" if generation else ""
+        error = LLMMalformedOutput(f"{node}: the model's output did not match {schema.__name__}{repaired}: {problem}")
+        error.usage = usage
+        raise error
+
+
+class _StreamWatch:
+    """What one streamed answer has shown so far: chunks, text, usage and how it ended."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+        self.text_chars = 0
+        self.usage: dict[str, Any] | None = None
+        self.metadata: dict[str, Any] = {}
+
+    def add(self, chunk: AIMessageChunk) -> None:
+        self.chunks += 1
+        self.text_chars += len(chunk.text.strip())
+        if chunk.usage_metadata:
+            self.usage = add_usage(self.usage, chunk.usage_metadata)
+        for key in ("finish_reason", "prompt_feedback", "model_name"):
+            if chunk.response_metadata.get(key):
+                self.metadata[key] = chunk.response_metadata[key]
+
+    def thinking_tokens(self) -> int:
+        return ((self.usage or {}).get("output_token_details") or {}).get("reasoning", 0)
+
+    def failure(self) -> LLMError | None:
+        failure = finish_failure(CHAT, self.metadata, has_text=self.text_chars > 0,
+                                 thinking_tokens=self.thinking_tokens())
+        if failure is not None:
+            return failure
+        finish = self.metadata.get("finish_reason")
+        if finish is None:
+            return LLMUnavailable(f"{CHAT}: the answer stream ended before Gemini finished it")
+        if str(finish) != "STOP":
+            return LLMMalformedOutput(f"{CHAT}: Gemini stopped the answer unexpectedly ({finish})")
+        if not self.text_chars:
+            return LLMError(f"{CHAT}: the model returned an empty answer", code="LLM_EMPTY_OUTPUT", retryable=True)
+        return None
+
+    def record(self, model: str, started: float) -> dict[str, Any]:
+        return _record(CHAT, self.metadata.get("model_name") or model, self.usage, started)
+
+
+def _record(node: str, model: str, usage: dict[str, Any] | None, started: float) -> dict[str, Any]:
+    usage = usage or {}
+    return usage_record(
+        node, model,
+        input_tokens=usage.get("input_tokens", 0),
+        output_tokens=usage.get("output_tokens", 0),  # includes thinking, as Gemini bills it
+        thinking_tokens=(usage.get("output_token_details") or {}).get("reasoning", 0),
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
+
+
+def _describe_problem(schema: type[BaseModel], text: str, metadata: dict[str, Any]) -> str:
+    """Why an output did not parse, in a few words (field names and rules, never the output)."""
+    finish = metadata.get("finish_reason")
+    suffix = f" (finishReason {finish})" if finish and str(finish) != "STOP" else ""
+    if not text.strip():
+        return "the model returned no text" + suffix
+    from langchain_core.utils.json import parse_json_markdown
+
+    try:
+        value = parse_json_markdown(text)
+    except (ValueError, json.JSONDecodeError):
+        return "the output is not valid JSON" + suffix
+    try:
+        schema.model_validate(value)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        described = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'output'}: {e['msg']}" for e in errors[:3])
+        return described + (f" (+{len(errors) - 3} more)" if len(errors) > 3 else "") + suffix
+    return "the output could not be parsed" + suffix

@@ -1,0 +1,100 @@
+"""Shared pieces of the Gemini tests: the stand-in fixture, settings pointing the real client at it,
+dependencies built by the composition root, and scripted model outputs that fit the demo data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+from tests.standins.gemini import GeminiStandIn, Recorded, Reply
+from worker.dependencies import build_dependencies
+from worker.settings import Settings
+
+# Looks like a real key, so a leak would be found by a plain substring search.
+KEY = "AIzaSyStandIn-secret-0123456789abcdef"
+
+
+def gemini_settings(base_url: str, **overrides: Any) -> Settings:
+    values = {
+        "GOOGLE_API_KEY": KEY,
+        "GEMINI_BASE_URL": base_url,
+        "QDRANT_PATH": ":memory:",
+        "PROMPTS_DIR": REPO / "prompts",
+        # Quick backoff; the server-asked delays in the tests stay well below the maximum.
+        "GEMINI_RETRY_BASE_DELAY_S": 0.01,
+        "GEMINI_RETRY_MAX_DELAY_S": 2.0,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def gemini():
+    with GeminiStandIn(api_key=KEY) as server:
+        yield server
+
+
+@pytest.fixture
+async def gemini_deps(gemini, vm, memory, events):
+    """make(**settings overrides) → Dependencies with the real GeminiProvider from the settings."""
+    made = []
+
+    def make(**overrides: Any):
+        deps = build_dependencies(gemini_settings(gemini.base_url, **overrides), vm=vm, memory=memory,
+                                  tokens=events, results=events)
+        made.append(deps)
+        return deps
+
+    yield make
+    for deps in made:
+        await deps.llm.aclose()
+
+
+def route(intent: str, confidence: float = 0.95, search_terms: list[str] | None = None, **usage: Any) -> Reply:
+    return Reply.json({"intent": intent, "confidence": confidence, "reason": "scripted",
+                       "search_terms": search_terms or []}, **usage)
+
+
+def plan(action: str = "GET_ACTIVE_ROUTINES", required_context: list[str] | None = None, **usage: Any) -> Reply:
+    return Reply.json({"action": action,
+                       "required_context": ["active_routines", "profile"] if required_context is None
+                       else required_context,
+                       "search_terms": [], "memory_query": "injuries"}, **usage)
+
+
+PROGRAM = {
+    "program_name": "4주 근비대 프로그램", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 2,
+    "experience_level": "INTERMEDIATE", "notes": "주 2회",
+    "routines": [
+        {"routine_name": "상체", "routine_order": 1, "plans": [
+            {"exercise_code": "BARBELL_BENCH_PRESS", "exercise_name": "바벨 벤치프레스", "sets": 4, "reps": 10,
+             "weight_kg": 60},
+            {"exercise_code": "BARBELL_ROW", "exercise_name": "바벨 로우", "sets": 4, "reps": 10, "weight_kg": 50}]},
+        {"routine_name": "하체", "routine_order": 2, "plans": [
+            {"exercise_code": "BARBELL_BACK_SQUAT", "exercise_name": "바벨 백 스쿼트", "sets": 4, "reps": 8,
+             "weight_kg": 90}]},
+    ],
+}
+
+ROUTINE_UPDATE = {
+    "routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨 벤치프레스로 바꿨어요.",
+    "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS", "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
+    "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": [
+        {"exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스", "sets": 4, "reps": 8,
+         "weight_kg": 28},
+        {"exercise_code": "INCLINE_DUMBBELL_PRESS", "exercise_name": "인클라인 덤벨 프레스", "sets": 3, "reps": 10,
+         "weight_kg": 24}]},
+}
+
+CHAT_MESSAGE = "오늘 운동 뭐 해야 돼?"
+GENERATE_MESSAGE = "새 4주 근비대 프로그램 만들어줘"
+UPDATE_MESSAGE = "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘"
+
+
+def thinking_budget(recorded: Recorded) -> int | None:
+    """The thinking budget a request carried (the client writes the key in snake_case, the API
+    reads both spellings)."""
+    config = recorded.generation_config.get("thinkingConfig") or {}
+    return config.get("thinkingBudget", config.get("thinking_budget"))

@@ -1,0 +1,403 @@
+"""A Gemini API stand-in on 127.0.0.1 that speaks the wire protocol google-genai reads:
+
+    POST /v1beta/models/{model}:generateContent                one JSON response
+    POST /v1beta/models/{model}:streamGenerateContent?alt=sse  SSE frames `data: {json}`
+
+Tests script the replies (first in, first out) and read back every request (model, method, headers,
+JSON body). A reply can be an answer (text or JSON, with usage incl. thinking tokens and a finish
+reason), a blocked prompt, an HTTP error (with a RetryInfo delay), a stall, an error frame in the
+middle of a stream or a stream cut off without its end. A configurable latency (time to first token
+and tokens per second) paces every answer, so a benchmark can reuse the server as it is.
+
+Run it alone (canned answers for every node, so the whole graph runs against it):
+
+    python -m tests.standins.gemini --port 8765 --ttft 0.4 --tps 80
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import hmac
+import json
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+PATH = re.compile(r"^/(?P<version>v1beta|v1)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
+WORD = re.compile(r"\S+\s*|\s+")
+
+
+@dataclass(frozen=True)
+class Latency:
+    """How fast the stand-in answers: `ttft_s` before the first byte of an answer, then
+    `tokens_per_s` for the output (None: all at once)."""
+
+    ttft_s: float = 0.0
+    tokens_per_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One scripted response. Build it with the class methods."""
+
+    text: str = ""
+    chunks: tuple[str, ...] | None = None  # stream pieces; default: the text split after each word
+    finish: str | None = "STOP"
+    prompt_tokens: int = 120
+    output_tokens: int | None = None  # candidatesTokenCount; default about one token per 4 characters
+    thoughts_tokens: int = 0
+    block_reason: str | None = None  # promptFeedback.blockReason: no candidates at all
+    http_status: int = 200
+    error_status: str = ""
+    error_message: str = ""
+    retry_delay_s: float | None = None  # google.rpc.RetryInfo in the error details
+    delay_s: float = 0.0  # stall before answering at all
+    error_after_chunks: int | None = None  # a stream sends this many chunks, then an error frame
+    cut_after_chunks: int | None = None  # a stream sends this many chunks, then drops the connection
+
+    @classmethod
+    def answer(cls, text: str, **kwargs: Any) -> Reply:
+        if "chunks" in kwargs and kwargs["chunks"] is not None:
+            kwargs["chunks"] = tuple(kwargs["chunks"])
+            text = text or "".join(kwargs["chunks"])
+        return cls(text=text, **kwargs)
+
+    @classmethod
+    def json(cls, value: Any, **kwargs: Any) -> Reply:
+        return cls.answer(json.dumps(value, ensure_ascii=False), **kwargs)
+
+    @classmethod
+    def blocked(cls, reason: str = "SAFETY", **kwargs: Any) -> Reply:
+        return cls(block_reason=reason, finish=None, **kwargs)
+
+    @classmethod
+    def error(cls, http_status: int, status: str, message: str = "", **kwargs: Any) -> Reply:
+        return cls(http_status=http_status, error_status=status,
+                   error_message=message or f"stand-in {status}", finish=None, **kwargs)
+
+    @classmethod
+    def rate_limited(cls, retry_delay_s: float | None = 1.0, **kwargs: Any) -> Reply:
+        return cls.error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).",
+                         retry_delay_s=retry_delay_s, **kwargs)
+
+    def stalled(self, seconds: float) -> Reply:
+        return replace(self, delay_s=seconds)
+
+    def pieces(self) -> list[str]:
+        if self.chunks is not None:
+            return list(self.chunks)
+        return WORD.findall(self.text)
+
+    def candidate_tokens(self) -> int:
+        if self.output_tokens is not None:
+            return self.output_tokens
+        return math.ceil(len(self.text) / 4) if self.text else 0
+
+
+@dataclass
+class Recorded:
+    """One request as the stand-in saw it."""
+
+    model: str
+    method: str  # generateContent | streamGenerateContent
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: dict[str, Any]
+    arrived: float = field(default_factory=time.monotonic)
+
+    @property
+    def generation_config(self) -> dict[str, Any]:
+        return self.body.get("generationConfig") or {}
+
+    @property
+    def system_text(self) -> str:
+        parts = (self.body.get("systemInstruction") or {}).get("parts") or []
+        return "".join(p.get("text", "") for p in parts)
+
+    @property
+    def user_text(self) -> str:
+        return "\n".join(p.get("text", "") for c in self.body.get("contents", []) if c.get("role") == "user"
+                         for p in c.get("parts", []))
+
+    @property
+    def schema_title(self) -> str | None:
+        return (self.generation_config.get("responseJsonSchema") or {}).get("title")
+
+
+Responder = Callable[[Recorded], Reply]
+
+
+class GeminiStandIn:
+    """Start with `with GeminiStandIn() as gemini:` (or start()/stop()); point the client at
+    `gemini.base_url`; `gemini.script(Reply…)`; read `gemini.requests`."""
+
+    def __init__(self, *, api_key: str = "stand-in-key", latency: Latency = Latency(),
+                 responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0):
+        self.api_key = api_key
+        self.latency = latency
+        self.responder = responder
+        self.requests: list[Recorded] = []
+        self._replies: collections.deque[Reply] = collections.deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server = _Server((host, port), _Handler, self)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def script(self, *replies: Reply) -> None:
+        with self._lock:
+            self._replies.extend(replies)
+
+    @property
+    def unused(self) -> int:
+        """Scripted replies nobody asked for (a test expecting more calls than happened)."""
+        with self._lock:
+            return len(self._replies)
+
+    def start(self) -> GeminiStandIn:
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="gemini-stand-in", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # wakes stalled handlers
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> GeminiStandIn:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # Used by the handler threads.
+
+    def _record(self, recorded: Recorded) -> None:
+        with self._lock:
+            self.requests.append(recorded)
+
+    def _next_reply(self, recorded: Recorded) -> Reply:
+        with self._lock:
+            self.requests.append(recorded)
+            if self._replies:
+                return self._replies.popleft()
+        if self.responder is not None:
+            return self.responder(recorded)
+        return Reply.error(400, "FAILED_PRECONDITION", "stand-in: no reply scripted for this request")
+
+    def _pause(self, seconds: float) -> bool:
+        """Sleep, unless the server is stopping. False when it is."""
+        return not (seconds > 0 and self._stopping.wait(seconds))
+
+    def _pace(self, tokens: int) -> bool:
+        rate = self.latency.tokens_per_s
+        return self._pause(tokens / rate) if rate else True
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, handler, standin: GeminiStandIn):
+        self.standin = standin
+        super().__init__(address, handler)
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients that time out close the socket under a stalled handler: expected here
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        standin = self.server.standin
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        match = PATH.match(url.path)
+        if match is None:
+            return self._send_json(404, _error_body(404, "NOT_FOUND", f"no such method: {url.path}"))
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return self._send_json(400, _error_body(400, "INVALID_ARGUMENT", "request body is not JSON"))
+        recorded = Recorded(model=match["model"], method=match["method"], query=parse_qs(url.query),
+                            headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+        given = self.headers.get("x-goog-api-key", "").encode()
+        if not hmac.compare_digest(given, standin.api_key.encode()):
+            standin._record(recorded)
+            body = _error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
+            body["error"]["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                         "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]
+            return self._send_json(400, body)
+        reply = standin._next_reply(recorded)
+        if not standin._pause(reply.delay_s):
+            return
+        if reply.http_status != 200:
+            return self._send_json(reply.http_status, _error_body(
+                reply.http_status, reply.error_status, reply.error_message, reply.retry_delay_s))
+        if not standin._pause(standin.latency.ttft_s):
+            return
+        if recorded.method == "generateContent":
+            if not standin._pace(reply.candidate_tokens() + reply.thoughts_tokens):
+                return
+            return self._send_json(200, _response(recorded.model, reply, reply.text, reply.finish,
+                                                  reply.candidate_tokens()))
+        self._stream(recorded, reply)
+
+    def _stream(self, recorded: Recorded, reply: Reply) -> None:
+        standin = self.server.standin
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        pieces = reply.pieces() or [""]
+        total_chars = sum(len(p) for p in pieces) or 1
+        total_tokens = reply.candidate_tokens()
+        sent_chars = 0
+        sent_tokens = 0
+        for index, piece in enumerate(pieces):
+            if reply.cut_after_chunks is not None and index >= reply.cut_after_chunks:
+                self.close_connection = True  # no terminating chunk: the body is incomplete
+                return
+            if reply.error_after_chunks is not None and index >= reply.error_after_chunks:
+                self._frame(_error_body(500, "INTERNAL", "An internal error has occurred."))
+                return self._end()
+            # Cumulative counts, as the real API reports them on every chunk.
+            sent_chars += len(piece)
+            tokens_now = round(total_tokens * sent_chars / total_chars)
+            if index and not standin._pace(tokens_now - sent_tokens):
+                return
+            sent_tokens = tokens_now
+            last = index == len(pieces) - 1
+            self._frame(_response(recorded.model, reply, piece, reply.finish if last else None, tokens_now))
+        self._end()
+
+    def _frame(self, payload: dict[str, Any]) -> None:
+        self._chunk(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\r\n\r\n")
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _end(self) -> None:
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _response(model: str, reply: Reply, text: str, finish: str | None, candidate_tokens: int) -> dict[str, Any]:
+    usage: dict[str, Any] = {"promptTokenCount": reply.prompt_tokens}
+    if candidate_tokens:
+        usage["candidatesTokenCount"] = candidate_tokens
+    if reply.thoughts_tokens:
+        usage["thoughtsTokenCount"] = reply.thoughts_tokens
+    usage["totalTokenCount"] = reply.prompt_tokens + candidate_tokens + reply.thoughts_tokens
+    body: dict[str, Any] = {"usageMetadata": usage, "modelVersion": model, "responseId": "stand-in"}
+    if reply.block_reason is not None:
+        body["promptFeedback"] = {"blockReason": reply.block_reason, "safetyRatings": [
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]}
+        return body
+    content: dict[str, Any] = {"role": "model"}
+    if text:
+        content["parts"] = [{"text": text}]
+    candidate: dict[str, Any] = {"content": content, "index": 0}
+    if finish is not None:
+        candidate["finishReason"] = finish
+    if finish in ("SAFETY", "PROHIBITED_CONTENT"):
+        candidate["safetyRatings"] = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH",
+                                       "blocked": True}]
+    body["candidates"] = [candidate]
+    return body
+
+
+def _error_body(code: int, status: str, message: str, retry_delay_s: float | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if retry_delay_s is not None:
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+                             "retryDelay": f"{retry_delay_s:g}s"}]
+    return {"error": error}
+
+
+# --- canned answers: the whole graph runs against the stand-in without a script -----------------
+
+CANNED_REPLY = ("오늘은 Push Day A 차례예요! 바벨 벤치프레스 4세트 × 8회(70kg)로 시작하고, "
+                "인클라인 덤벨 프레스와 오버헤드 프레스로 이어가세요. 무리하지 말고 폼을 먼저 챙기세요.")
+CANNED_PUSH_DAY = [
+    {"exercise_code": "BARBELL_BENCH_PRESS", "exercise_name": "바벨 벤치프레스", "sets": 4, "reps": 8, "weight_kg": 70},
+    {"exercise_code": "INCLINE_DUMBBELL_PRESS", "exercise_name": "인클라인 덤벨 프레스", "sets": 3, "reps": 10,
+     "weight_kg": 24},
+]
+
+
+def canned_responder(recorded: Recorded) -> Reply:
+    """A plausible answer for whichever node is asking (told apart by its JSON schema): chat for the
+    router, a fixed plan, a one-day program, one swap in Push Day A, and a fixed streamed answer."""
+    title = recorded.schema_title
+    if title == "RouteDecision":
+        return Reply.json({"intent": "CHAT_RESPONSE", "confidence": 0.93, "reason": "asks about today's workout",
+                           "search_terms": []}, prompt_tokens=900, output_tokens=40)
+    if title == "ChatPlan":
+        return Reply.json({"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "profile"],
+                           "search_terms": [], "memory_query": "injuries"}, prompt_tokens=450, output_tokens=45)
+    if title == "Program":
+        return Reply.json({"program_name": "4주 근비대", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 1,
+                           "experience_level": "INTERMEDIATE", "notes": "",
+                           "routines": [{"routine_name": "Push", "routine_order": 1, "plans": CANNED_PUSH_DAY}]},
+                          prompt_tokens=2400, output_tokens=400, thoughts_tokens=900)
+    if title == "RoutineUpdate":
+        swapped = [{**CANNED_PUSH_DAY[0], "exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스",
+                    "weight_kg": 28}, CANNED_PUSH_DAY[1]]
+        return Reply.json({"routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨로 바꿨어요.",
+                           "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
+                                        "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
+                           "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": swapped}},
+                          prompt_tokens=1800, output_tokens=300, thoughts_tokens=500)
+    return Reply.answer(CANNED_REPLY, prompt_tokens=1500, thoughts_tokens=300)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Serve the Gemini stand-in with canned answers on 127.0.0.1.")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--api-key", default="stand-in-key", help="the x-goog-api-key clients must send")
+    parser.add_argument("--ttft", type=float, default=0.0, help="seconds before the first token")
+    parser.add_argument("--tps", type=float, default=None, help="output tokens per second (default: instant)")
+    args = parser.parse_args(argv)
+    standin = GeminiStandIn(api_key=args.api_key, latency=Latency(args.ttft, args.tps), responder=canned_responder,
+                            port=args.port)
+    print(json.dumps({"gemini_stand_in": standin.base_url}), flush=True)
+    try:
+        standin._server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        standin._server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

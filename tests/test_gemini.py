@@ -1,0 +1,226 @@
+"""LLM_PROVIDER=gemini end to end: the runner, the graph and the real langchain-google-genai client,
+talking HTTP to the Gemini stand-in on 127.0.0.1. Every route, what each node sends, the streamed
+answer, and usage with cost."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from adapters.llm.gemini import GeminiProvider
+from graph.graph import graph
+from tests.conftest import request
+from tests.gemini_support import (  # noqa: F401 - fixtures
+    CHAT_MESSAGE,
+    GENERATE_MESSAGE,
+    KEY,
+    PROGRAM,
+    ROUTINE_UPDATE,
+    UPDATE_MESSAGE,
+    gemini,
+    gemini_deps,
+    plan,
+    route,
+    thinking_budget,
+)
+from tests.standins.gemini import CANNED_REPLY, Reply, canned_responder
+from worker.runner import handle
+
+pytestmark = pytest.mark.integration
+
+
+def only_result(events):
+    assert len(events.results) == 1, "exactly one result event per request"
+    return events.results[0]
+
+
+async def test_chat_streams_the_answer_in_order(gemini, gemini_deps, events):
+    deps = gemini_deps()
+    pieces = ["오늘은 ", "Push Day A ", "", "차례예요! ", "벤치프레스 4세트 × 8회로 ", "시작하세요."]
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("", chunks=pieces, thoughts_tokens=40))
+
+    outcome = await handle(request(CHAT_MESSAGE), deps)
+
+    result = only_result(events)
+    assert outcome.status == result.status == "SUCCEEDED"
+    assert result.final == {"reply": "".join(pieces)}
+    # Every non-empty piece is one token event, in order; the empty one leaves no gap in seq.
+    assert [t.delta for t in events.tokens] == [p for p in pieces if p]
+    assert [t.seq for t in events.tokens] == list(range(1, len(pieces)))
+    assert {t.requestId for t in events.tokens} == {"req-test-1"}
+    assert result.meta.intent == "CHAT_RESPONSE" and result.meta.action == "GET_ACTIVE_ROUTINES"
+    assert result.meta.provider == "gemini" and result.meta.tokens_streamed == len(pieces) - 1
+    assert [(c["node"], c["model"]) for c in result.usage["calls"]] == [
+        ("route_intent", "gemini-2.5-flash"), ("plan_chat", "gemini-2.5-flash"), ("respond_chat", "gemini-2.5-pro")]
+    assert gemini.unused == 0
+
+
+async def test_stream_false_sends_no_token_events(gemini, gemini_deps, events):
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("쉬는 날이에요. 가볍게 걸어 보세요."))
+    await handle(request(CHAT_MESSAGE, stream=False), gemini_deps())
+    assert events.tokens == []
+    assert only_result(events).final == {"reply": "쉬는 날이에요. 가볍게 걸어 보세요."}
+
+
+async def test_chat_requests_per_node(gemini, gemini_deps, events, prompts):
+    deps = gemini_deps(GEMINI_THINKING_BUDGET_CHAT=777, GEMINI_MAX_OUTPUT_TOKENS_ROUTER=300,
+                       GEMINI_MAX_OUTPUT_TOKENS_MAIN=9000)
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."))
+    await handle(request(CHAT_MESSAGE), deps)
+    assert only_result(events).status == "SUCCEEDED"
+
+    router, planner, chat = gemini.requests
+    for call, title in ((router, "RouteDecision"), (planner, "ChatPlan")):
+        config = call.generation_config
+        assert (call.model, call.method) == ("gemini-2.5-flash", "generateContent")
+        assert config["responseMimeType"] == "application/json" and call.schema_title == title
+        assert config["temperature"] == 0 and config["maxOutputTokens"] == 300
+        assert thinking_budget(call) == 0
+    assert prompts.action_routing.system.strip()[:60] in router.system_text
+    assert '"벤치프레스 자세 좀 알려줘" → CHAT_RESPONSE' in router.system_text  # few-shot examples shown
+    assert prompts.chat_planner.system.strip()[:60] in planner.system_text
+    assert CHAT_MESSAGE in router.user_text and CHAT_MESSAGE in planner.user_text
+
+    assert (chat.model, chat.method, chat.query.get("alt")) == ("gemini-2.5-pro", "streamGenerateContent", ["sse"])
+    assert "responseJsonSchema" not in chat.generation_config
+    assert thinking_budget(chat) == 777 and chat.generation_config["maxOutputTokens"] == 9000
+    assert prompts.chat_response.system.strip()[:60] in chat.system_text
+    # The planned context, rendered: the profile and the routines with today's one marked.
+    assert '"username": "Alex"' in chat.user_text
+    assert "#1 Push Day A (last done 2026-11-19)  <- today" in chat.user_text
+    assert all(r.headers["x-goog-api-key"] == KEY for r in gemini.requests)
+
+
+async def test_general_advice_needs_no_context(gemini, gemini_deps, events, vm, monkeypatch):
+    async def no_vm_calls(*args):
+        raise AssertionError("nothing should be fetched for a plan without context")
+
+    monkeypatch.setattr(vm, "get_active_routines", no_vm_calls)
+    monkeypatch.setattr(vm, "get_profile", no_vm_calls)
+    gemini.script(route("CHAT_RESPONSE"), plan("GENERAL_ADVICE", required_context=[]),
+                  Reply.answer("체중 1kg당 1.6g 정도가 좋아요."))
+    await handle(request("단백질 하루에 얼마나 먹어야 돼?"), gemini_deps())
+    result = only_result(events)
+    assert result.status == "SUCCEEDED" and result.meta.action == "GENERAL_ADVICE"
+    assert "Active routines (today's is marked):\n(none)" in gemini.requests[-1].user_text
+
+
+async def test_generate_routine_returns_the_program(gemini, gemini_deps, events):
+    deps = gemini_deps(GEMINI_THINKING_BUDGET_GENERATE=3000)
+    gemini.script(route("GENERATE_ROUTINE"), Reply.json(PROGRAM, thoughts_tokens=2500))
+
+    await handle(request(GENERATE_MESSAGE), deps)
+
+    result = only_result(events)
+    assert result.status == "SUCCEEDED" and result.meta.intent == "GENERATE_ROUTINE"
+    assert result.final == {"program": PROGRAM}
+    assert events.tokens == []  # structured output is never streamed
+    router, generate = gemini.requests
+    assert (generate.model, generate.method, generate.schema_title) == (
+        "gemini-2.5-pro", "generateContent", "Program")
+    assert generate.generation_config["responseMimeType"] == "application/json"
+    assert thinking_budget(generate) == 3000 and thinking_budget(router) == 0
+    # The baseline context reached the prompt: current routines and catalog codes to choose from.
+    assert "Push Day A" in generate.user_text and "- BARBELL_ROW: 바벨 로우" in generate.user_text
+    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine"]
+    assert result.usage["calls"][1]["thinking_tokens"] == 2500
+
+
+async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
+    deps = gemini_deps(GEMINI_THINKING_BUDGET_UPDATE=1500)
+    gemini.script(route("UPDATE_ROUTINE", search_terms=["덤벨 프레스"]), Reply.json(ROUTINE_UPDATE))
+
+    await handle(request(UPDATE_MESSAGE), deps)
+
+    result = only_result(events)
+    assert result.status == "SUCCEEDED" and result.meta.intent == "UPDATE_ROUTINE"
+    assert result.final == {"routine_update": ROUTINE_UPDATE}
+    update = gemini.requests[1]
+    assert (update.model, update.schema_title, thinking_budget(update)) == ("gemini-2.5-pro", "RoutineUpdate", 1500)
+    # The router's search terms found the replacement in the catalog the model is shown.
+    assert "- DUMBBELL_BENCH_PRESS: 덤벨 벤치프레스" in update.user_text
+
+
+@pytest.mark.parametrize("decision", [route("CLARIFY", 0.9), route("GENERATE_ROUTINE", 0.3)],
+                         ids=["clarify", "unsure"])
+async def test_clarify_asks_without_generating(decision, gemini, gemini_deps, events):
+    gemini.script(decision)
+    await handle(request("루틴"), gemini_deps())
+    result = only_result(events)
+    assert result.status == "CLARIFY" and result.final["question"] and result.error is None
+    assert [r.schema_title for r in gemini.requests] == ["RouteDecision"]  # nothing else was asked
+    assert [c["node"] for c in result.usage["calls"]] == ["route_intent"]
+
+
+async def test_usage_and_cost_add_up(gemini, gemini_deps, events):
+    gemini.script(route("CHAT_RESPONSE", prompt_tokens=800, output_tokens=20),
+                  plan(prompt_tokens=500, output_tokens=30),
+                  Reply.answer("오늘은 Push Day A 차례예요.", prompt_tokens=1500, output_tokens=200, thoughts_tokens=300))
+    await handle(request(CHAT_MESSAGE), gemini_deps())
+    usage = only_result(events).usage
+
+    calls = {c["node"]: c for c in usage["calls"]}
+    assert {k: calls["route_intent"][k] for k in ("input_tokens", "output_tokens", "thinking_tokens")} == {
+        "input_tokens": 800, "output_tokens": 20, "thinking_tokens": 0}
+    # Thinking is output Gemini bills: 200 answer + 300 thinking tokens.
+    assert {k: calls["respond_chat"][k] for k in ("input_tokens", "output_tokens", "thinking_tokens")} == {
+        "input_tokens": 1500, "output_tokens": 500, "thinking_tokens": 300}
+    # Flash $0.30 / $2.50 and Pro $1.25 / $10 per 1M tokens.
+    assert calls["route_intent"]["cost_usd"] == pytest.approx((800 * 0.30 + 20 * 2.50) / 1e6)
+    assert calls["plan_chat"]["cost_usd"] == pytest.approx((500 * 0.30 + 30 * 2.50) / 1e6)
+    assert calls["respond_chat"]["cost_usd"] == pytest.approx((1500 * 1.25 + 500 * 10) / 1e6)
+    assert usage["cost_usd"] == pytest.approx(0.00029 + 0.000225 + 0.006875)
+    assert (usage["input_tokens"], usage["output_tokens"], usage["thinking_tokens"]) == (2800, 550, 300)
+    assert all(c["latency_ms"] > 0 for c in usage["calls"])
+
+
+async def test_prices_come_from_the_settings(gemini, gemini_deps, events):
+    deps = gemini_deps(LLM_PRICES={"gemini-2.5-flash": {"input": 1, "output": 1},
+                                   "gemini-2.5-pro": {"input": 2, "output": 4}})
+    gemini.script(route("GENERATE_ROUTINE", prompt_tokens=1000, output_tokens=10),
+                  Reply.json(PROGRAM, prompt_tokens=3000, output_tokens=1000, thoughts_tokens=1000))
+    await handle(request(GENERATE_MESSAGE), deps)
+    usage = only_result(events).usage
+    assert [c["cost_usd"] for c in usage["calls"]] == pytest.approx([1010 / 1e6, (3000 * 2 + 2000 * 4) / 1e6])
+
+
+async def test_structured_calls_never_reach_the_messages_stream(gemini, gemini_deps):
+    """LangGraph's "messages" stream (what `langgraph dev` and the runner read) carries the answer's
+    chunks only: the router, planner and program calls are tagged nostream."""
+    deps = gemini_deps()
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."),
+                  route("GENERATE_ROUTINE"), Reply.json(PROGRAM))
+    chat_nodes, generate_nodes = [], []
+    for message, nodes, request_id in ((CHAT_MESSAGE, chat_nodes, "req-m-1"), (GENERATE_MESSAGE, generate_nodes,
+                                                                                "req-m-2")):
+        async for chunk, metadata in graph.astream(request(message, request_id=request_id), context=deps.context(),
+                                                   stream_mode="messages"):
+            nodes.append(metadata["langgraph_node"])
+    assert chat_nodes and set(chat_nodes) == {"respond_chat"}
+    assert generate_nodes == []
+    assert len(gemini.requests) == 5
+
+
+async def test_one_client_per_model(gemini, gemini_deps):
+    provider = gemini_deps().llm
+    assert isinstance(provider, GeminiProvider)
+    models = provider._models
+    flash, pro = (c.client for c in models.clients)
+    assert flash is not pro
+    assert models.route.client is flash and models.plan.client is flash
+    assert models.chat.client is pro and models.generate.client is pro and models.update.client is pro
+    assert [c.model for c in models.clients] == ["gemini-2.5-flash", "gemini-2.5-pro"]
+
+
+async def test_concurrent_requests_share_the_clients(gemini, gemini_deps, events):
+    gemini.responder = canned_responder  # answers by the schema each node asks for, in any order
+    deps = gemini_deps()
+    ids = [f"req-g-{i}" for i in range(4)]
+    await asyncio.gather(*(handle(request(CHAT_MESSAGE, request_id=i), deps) for i in ids))
+    assert sorted(r.requestId for r in events.results) == ids
+    for rid in ids:
+        mine = [t for t in events.tokens if t.requestId == rid]
+        assert [t.seq for t in mine] == list(range(1, len(mine) + 1))
+        assert "".join(t.delta for t in mine) == CANNED_REPLY
+    assert len(gemini.requests) == 12
