@@ -44,6 +44,7 @@ async def remember(state: State, runtime: Runtime[Context]) -> dict:
         return {"remembered": {"saved": 0, "error": "TIMEOUT"}, "usage": usage}
     except WorkerError as exc:
         log.warning("request %s: memory write failed: %s %s", state["requestId"], exc.code, exc.message)
+        usage = usage or list(getattr(exc, "usage", None) or [])  # a failed model call still cost
         return {"remembered": {"saved": 0, "error": exc.code}, "usage": usage}
     except Exception:
         log.exception("request %s: memory write failed unexpectedly", state["requestId"])

@@ -64,6 +64,11 @@ def plan(action: str = "GET_ACTIVE_ROUTINES", required_context: list[str] | None
                        "search_terms": [], "memory_query": "injuries"}, **usage)
 
 
+def memories(*facts: str, **usage: Any) -> Reply:
+    """The remember step's answer (after GENERATE / UPDATE / CLARIFY): the durable facts to store."""
+    return Reply.json({"memories_to_save": list(facts)}, **usage)
+
+
 PROGRAM = {
     "program_name": "4주 근비대 프로그램", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 2,
     "experience_level": "INTERMEDIATE", "notes": "주 2회",

@@ -20,6 +20,7 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     UPDATE_MESSAGE,
     gemini,
     gemini_deps,
+    memories,
     plan,
     route,
     thinking_budget,
@@ -108,7 +109,8 @@ async def test_general_advice_needs_no_context(gemini, gemini_deps, events, vm, 
 
 async def test_generate_routine_returns_the_program(gemini, gemini_deps, events):
     deps = gemini_deps(GEMINI_THINKING_BUDGET_GENERATE=3000)
-    gemini.script(route("GENERATE_ROUTINE"), Reply.json(PROGRAM, thoughts_tokens=2500))
+    gemini.script(route("GENERATE_ROUTINE"), Reply.json(PROGRAM, thoughts_tokens=2500),
+                  memories("허리 디스크가 있어요"))
 
     await handle(request(GENERATE_MESSAGE), deps)
 
@@ -116,20 +118,25 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
     assert result.status == "SUCCEEDED" and result.meta.intent == "GENERATE_ROUTINE"
     assert result.final == {"program": PROGRAM}
     assert events.tokens == []  # structured output is never streamed
-    router, generate = gemini.requests
+    router, generate, remember = gemini.requests
     assert (generate.model, generate.method, generate.schema_title) == (
         "gemini-2.5-pro", "generateContent", "Program")
+    # The remember step asks the flash model, thinking off, for the durable facts.
+    assert (remember.model, remember.schema_title, thinking_budget(remember)) == (
+        "gemini-2.5-flash", "MemoryNotes", 0)
     assert generate.generation_config["responseMimeType"] == "application/json"
     assert thinking_budget(generate) == 3000 and thinking_budget(router) == 0
     # The baseline context reached the prompt: current routines and catalog codes to choose from.
     assert "Push Day A" in generate.user_text and "- BARBELL_ROW: 바벨 로우" in generate.user_text
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine"]
+    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine", "remember"]
     assert result.usage["calls"][1]["thinking_tokens"] == 2500
+    assert result.meta.remembered == {"saved": 1}
+    assert [m["text"] for m in await deps.memory.search("user-67890", "허리 부상", 5)] == ["허리 디스크가 있어요"]
 
 
 async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
     deps = gemini_deps(GEMINI_THINKING_BUDGET_UPDATE=1500)
-    gemini.script(route("UPDATE_ROUTINE", search_terms=["덤벨 프레스"]), Reply.json(ROUTINE_UPDATE))
+    gemini.script(route("UPDATE_ROUTINE", search_terms=["덤벨 프레스"]), Reply.json(ROUTINE_UPDATE), memories())
 
     await handle(request(UPDATE_MESSAGE), deps)
 
@@ -145,12 +152,13 @@ async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
 @pytest.mark.parametrize("decision", [route("CLARIFY", 0.9), route("GENERATE_ROUTINE", 0.3)],
                          ids=["clarify", "unsure"])
 async def test_clarify_asks_without_generating(decision, gemini, gemini_deps, events):
-    gemini.script(decision)
+    gemini.script(decision, memories())
     await handle(request("루틴"), gemini_deps())
     result = only_result(events)
     assert result.status == "CLARIFY" and result.final["question"] and result.error is None
-    assert [r.schema_title for r in gemini.requests] == ["RouteDecision"]  # nothing else was asked
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent"]
+    # Nothing was planned or generated; only the remember step looked for facts to keep.
+    assert [r.schema_title for r in gemini.requests] == ["RouteDecision", "MemoryNotes"]
+    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "remember"]
 
 
 async def test_usage_and_cost_add_up(gemini, gemini_deps, events):
@@ -190,7 +198,7 @@ async def test_structured_calls_never_reach_the_messages_stream(gemini, gemini_d
     chunks only: the router, planner and program calls are tagged nostream."""
     deps = gemini_deps()
     gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."),
-                  route("GENERATE_ROUTINE"), Reply.json(PROGRAM))
+                  route("GENERATE_ROUTINE"), Reply.json(PROGRAM), memories("I train at home"))
     chat_nodes, generate_nodes = [], []
     for message, nodes, request_id in ((CHAT_MESSAGE, chat_nodes, "req-m-1"), (GENERATE_MESSAGE, generate_nodes,
                                                                                 "req-m-2")):
@@ -198,8 +206,8 @@ async def test_structured_calls_never_reach_the_messages_stream(gemini, gemini_d
                                                    stream_mode="messages"):
             nodes.append(metadata["langgraph_node"])
     assert chat_nodes and set(chat_nodes) == {"respond_chat"}
-    assert generate_nodes == []
-    assert len(gemini.requests) == 5
+    assert generate_nodes == []  # neither the program nor the remember step's JSON
+    assert len(gemini.requests) == 6
 
 
 async def test_one_client_per_model(gemini, gemini_deps):
@@ -208,7 +216,7 @@ async def test_one_client_per_model(gemini, gemini_deps):
     models = provider._models
     flash, pro = (c.client for c in models.clients)
     assert flash is not pro
-    assert models.route.client is flash and models.plan.client is flash
+    assert models.route.client is flash and models.plan.client is flash and models.remember.client is flash
     assert models.chat.client is pro and models.generate.client is pro and models.update.client is pro
     assert [c.model for c in models.clients] == ["gemini-2.5-flash", "gemini-2.5-pro"]
 

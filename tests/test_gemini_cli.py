@@ -85,7 +85,7 @@ def test_settings_reach_the_provider_config(monkeypatch):
     monkeypatch.setenv("GEMINI_MAX_RETRIES", "4")
     config = GeminiConfig.from_settings(Settings(_env_file=None))
     assert config.base_url is None  # Google's own endpoint unless told otherwise
-    assert config.thinking_budgets == {"route_intent": 0, "plan_chat": 0, "respond_chat": 256,
+    assert config.thinking_budgets == {"route_intent": 0, "plan_chat": 0, "remember": 0, "respond_chat": 256,
                                        "generate_routine": 4096, "update_routine": 2048}
     assert config.max_retries == 4 and KEY not in repr(config)
 

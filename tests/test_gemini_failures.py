@@ -34,6 +34,7 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     gemini,
     gemini_deps,
     gemini_settings,
+    memories,
     plan,
     route,
 )
@@ -66,13 +67,14 @@ def failed(events, code: str):
     Reply.answer('{"intent": "CHAT_RES', finish="MAX_TOKENS"),      # cut off
 ], ids=["not-json", "bad-intent", "empty", "truncated"])
 async def test_unusable_router_output_clarifies(reply, gemini, gemini_deps, events):
-    gemini.script(replace(reply, prompt_tokens=700, output_tokens=9))
+    gemini.script(replace(reply, prompt_tokens=700, output_tokens=9), memories())
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "CLARIFY" and result.final["question"] and result.error is None
-    assert len(gemini.requests) == 1  # no repair round for the router: asking is cheaper
+    # No repair round for the router (asking is cheaper); then the remember step.
+    assert [r.schema_title for r in gemini.requests] == ["RouteDecision", "MemoryNotes"]
     # The unusable call is still reported (and priced).
-    [call] = result.usage["calls"]
+    call = result.usage["calls"][0]
     assert (call["node"], call["input_tokens"], call["output_tokens"]) == ("route_intent", 700, 9)
     assert call["cost_usd"] == pytest.approx((700 * 0.30 + 9 * 2.50) / 1e6)
 
@@ -140,18 +142,19 @@ async def test_answer_cut_at_the_limit_is_max_tokens(gemini, gemini_deps, events
 
 async def test_invalid_program_is_repaired_once(gemini, gemini_deps, events):
     broken = {k: v for k, v in PROGRAM.items() if k != "weeks"}
-    gemini.script(route("GENERATE_ROUTINE"), Reply.json(broken), Reply.json(PROGRAM))
+    gemini.script(route("GENERATE_ROUTINE"), Reply.json(broken), Reply.json(PROGRAM), memories())
     await handle(request(GENERATE_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.final == {"program": PROGRAM}
-    first, repair = gemini.requests[1:]
+    first, repair = gemini.requests[1:3]
     assert repair.schema_title == "Program"
     # The repair turn shows the model its own output and what was wrong with it, by field name.
     turns = repair.body["contents"]
     assert [t["role"] for t in turns] == ["user", "model", "user"]
     assert turns[1]["parts"][0]["text"] == json.dumps(broken, ensure_ascii=False)
     assert "weeks: Field required" in turns[2]["parts"][0]["text"]
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine", "generate_routine"]
+    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine", "generate_routine",
+                                                          "remember"]
 
 
 async def test_still_invalid_after_repair_fails(gemini, gemini_deps, events):

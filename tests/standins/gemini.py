@@ -364,6 +364,8 @@ def canned_responder(recorded: Recorded) -> Reply:
     if title == "ChatPlan":
         return Reply.json({"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "profile"],
                            "search_terms": [], "memory_query": "injuries"}, prompt_tokens=450, output_tokens=45)
+    if title == "MemoryNotes":
+        return Reply.json({"memories_to_save": []}, prompt_tokens=300, output_tokens=8)
     if title == "Program":
         return Reply.json({"program_name": "4주 근비대", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 1,
                            "experience_level": "INTERMEDIATE", "notes": "",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, ROUTE, UPDATE, GeminiConfig
+from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, REMEMBER, ROUTE, UPDATE, GeminiConfig
 
 # Routing and planning are classification: the same message should route the same way.
 ROUTER_TEMPERATURE = 0.0
@@ -28,6 +28,7 @@ class NodeModels:
     chat: Any
     generate: Any
     update: Any
+    remember: Any
     clients: tuple[Any, ...]  # the ChatGoogleGenerativeAI each view shares a client with
 
 
@@ -66,5 +67,6 @@ def build_models(config: GeminiConfig) -> NodeModels:
         chat=view(config.main_model, CHAT, temperature=CHAT_TEMPERATURE, stream=True, **main),
         generate=view(config.main_model, GENERATE, temperature=STRUCTURED_TEMPERATURE, stream=False, **main),
         update=view(config.main_model, UPDATE, temperature=STRUCTURED_TEMPERATURE, stream=False, **main),
+        remember=view(config.router_model, REMEMBER, **router),
         clients=tuple(clients.values()),
     )

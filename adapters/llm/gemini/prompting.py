@@ -82,6 +82,14 @@ def update_messages(prompts: Prompts, conversation: list[dict[str, str]],
     )
 
 
+def memory_messages(prompts: Prompts, conversation: list[dict[str, str]]) -> list[BaseMessage]:
+    spec = prompts.memory_extraction
+    lines = [f"- {json.dumps(e.get('message'), ensure_ascii=False)} → "
+             f"{json.dumps(e.get('memories_to_save'), ensure_ascii=False)}" for e in spec.examples]
+    return _messages(spec, "Examples (message → memories_to_save):\n" + "\n".join(lines) if lines else None,
+                     conversation=render_conversation(conversation))
+
+
 def _messages(spec: PromptSpec, examples: str | None, **values: str) -> list[BaseMessage]:
     system = spec.system.strip()
     if examples:

@@ -1,6 +1,6 @@
 """The Gemini model provider.
 
-- route / plan: the router model (flash) with structured output, temperature 0, thinking off, a
+- route / plan / memory extraction: the router model (flash) with structured output, temperature 0, thinking off, a
   small output cap. An unparseable or empty answer raises LLMMalformedOutput (the nodes ask the user
   instead); a blocked prompt fails the request (LLM_SAFETY_BLOCKED).
 - chat answer: the main model (pro), streamed chunk by chunk through LangChain, so LangGraph's
@@ -28,13 +28,13 @@ from pydantic import BaseModel, ValidationError
 
 from adapters.llm.base import Conversation, Generated, usage_record
 from adapters.llm.gemini import prompting
-from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, ROUTE, UPDATE, GeminiConfig
+from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, REMEMBER, ROUTE, UPDATE, GeminiConfig
 from adapters.llm.gemini.failures import block_reason, classify, finish_failure
 from adapters.llm.gemini.models import build_models
 from adapters.llm.gemini.retry import RetryPolicy, call_with_retries
 from adapters.prompts import Prompts
 from worker.errors import LLMError, LLMMalformedOutput, LLMSafetyBlocked, LLMUnavailable
-from worker.schemas import ChatPlan, Program, RouteDecision, RoutineUpdate
+from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
 
 log = logging.getLogger("reppy.gemini")
 
@@ -57,7 +57,8 @@ class GeminiProvider:
             # its output (the raw JSON message) into the "messages" stream despite the tag.
             .with_config(run_name=f"gemini_{node}", tags=[TAG_NOSTREAM])
             for node, attr, schema in ((ROUTE, "route", RouteDecision), (PLAN, "plan", ChatPlan),
-                                       (GENERATE, "generate", Program), (UPDATE, "update", RoutineUpdate))
+                                       (GENERATE, "generate", Program), (UPDATE, "update", RoutineUpdate),
+                                       (REMEMBER, "remember", MemoryNotes))
         }
         self._chat = self._models.chat.with_config(run_name=f"gemini_{CHAT}")
 
@@ -68,6 +69,10 @@ class GeminiProvider:
     async def plan_chat(self, conversation: Conversation) -> Generated[ChatPlan]:
         return await self._call_structured(PLAN, self._models.plan, ChatPlan,
                                            prompting.plan_messages(self._prompts, conversation), generation=False)
+
+    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
+        return await self._call_structured(REMEMBER, self._models.remember, MemoryNotes,
+                                           prompting.memory_messages(self._prompts, conversation), generation=False)
 
     async def generate_program(self, conversation: Conversation, context: dict[str, Any]) -> Generated[Program]:
         return await self._call_structured(GENERATE, self._models.generate, Program,
