@@ -31,6 +31,11 @@ STOPWORDS = set(
     replace swap change add remove drop instead into from and or but so good best
     새 새로 새로운 무게 중량 횟수 근비대 근력 스트렝스 다이어트 감량 벌크업 컷팅 초보 초보자 중급 상급 전신 분할
     new weight hypertrophy strength fat loss bulk cut beginner fix form full body split
+    응 웅 엉 ㅇㅇ ㅇㅋ 오키 오케이 콜 그래 그래요 네 넵 예 부탁 부탁해 부탁해요 고고 ㄱㄱ 좋아요 그럼 그러면 아니
+    그걸 그거 그것 그게 그렇게 이걸 이거 이것 저거 저걸 거 첫 두 번째 앞에 뒤에 전자 후자 고쳐줘 손봐줘
+    yes yeah yep yup sure ok okay please pls go ahead sounds just keep one first second those them
+    tweak let lets want wants shall would like could might need
+    추가해 올리 내리 줄이 늘리 바꾸 게 마지막 처음 다음 부담
     """.split()
 )
 
@@ -48,8 +53,12 @@ def strip_particle(word: str) -> str:
     if not HANGUL.search(word):
         return word
     for particle in PARTICLES:
-        if word.endswith(particle) and len(word) - len(particle) >= 2:
-            return word[: -len(particle)]
+        if not word.endswith(particle):
+            continue
+        stem = word[: -len(particle)]
+        # Short stems only when they are known words ("컬을" → "컬", "수를" → "수").
+        if len(stem) >= 2 or (stem and (stem in NAME_TAILS or stem in STOPWORDS)):
+            return stem
     return word
 
 
@@ -60,13 +69,14 @@ def content_words(text: str) -> list[str]:
     for i, raw in enumerate(raws):
         word = strip_particle(raw)
         following = raws[i + 1].lower() if i + 1 < len(raws) else ""
-        if following in ("day", "days") or word.lower() in ("day", "days") or word.endswith("데이"):
+        if following in ("day", "days") or word.lower() in ("day", "days") or raw.endswith(("데이", "데이의")) \
+                or word.endswith("데이"):
             continue  # a routine's name ("pull day", "푸쉬데이"), not an exercise
         if word.lower() in STOPWORDS or raw.lower() in STOPWORDS:
             continue
         if re.fullmatch(r"\d+[A-Za-z\uac00-\ud7a3]{0,3}", word):  # "5세트", "100kg", "4주"
             continue
-        if HANGUL.search(word) and re.search(r"(줘|줄래|해요|까요|나요|세요|어요|아요|니다)$", word):
+        if HANGUL.search(raw) and re.search(r"(줘|줄래|해요|까요|나요|세요|어요|아요|니다|볼까|할까|드릴까)$", raw):
             continue  # a verb or an ending, not a name
         words.append(word)
     return words
@@ -79,7 +89,7 @@ def search_terms(text: str, limit: int = 6) -> list[str]:
     terms: list[str] = []
     i = 0
     while i < len(words):
-        if i + 1 < len(words) and words[i + 1].lower() in NAME_TAILS:
+        if i + 1 < len(words) and _is_name_tail(words[i + 1]):
             terms.append(f"{words[i]} {words[i + 1]}")
             i += 2
             continue
@@ -90,6 +100,13 @@ def search_terms(text: str, limit: int = 6) -> list[str]:
         if term.lower() not in (t.lower() for t in unique):
             unique.append(term)
     return unique[:limit]
+
+
+def _is_name_tail(word: str) -> bool:
+    """"프레스" and "벤치프레스" both finish a name begun by the word before ("덤벨 벤치프레스")."""
+    lowered = word.lower()
+    return lowered in NAME_TAILS or (bool(HANGUL.search(word)) and any(
+        lowered.endswith(tail) for tail in NAME_TAILS if HANGUL.search(tail)))
 
 
 def fold(text: str) -> str:
