@@ -95,7 +95,9 @@ class IntentRouter:
         found = cues.message_cues(message)
         lexical = np.array([found[name] for name in CUE_NAMES])
         history = np.array([float(implied == intent) for intent in INTENTS])
-        return np.concatenate([vector, nearest, lexical, history])
+        # "응 그래" with nothing before it to agree to: a reply to nothing.
+        orphan = np.array([float(implied is None and cues.depends_on_history(message))])
+        return np.concatenate([vector, nearest, lexical, history, orphan])
 
 
 def _reason(intent: str, implied: str | None) -> str:
