@@ -5,6 +5,7 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
+from nodes.routine_diff import update_problems
 from worker.errors import ContextMissing, LLMMalformedOutput
 
 
@@ -24,6 +25,9 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     unknown = sorted({p.exercise_code for p in update.updated_routine.plans} - known)
     if unknown:
         raise LLMMalformedOutput(f"update uses exercises outside the catalog: {', '.join(unknown)}")
+    # Exactly the declared change, nothing else: the diff is recomputed, not taken on trust.
+    if problems := update_problems(update, original):
+        raise LLMMalformedOutput("; ".join(problems))
     return {
         "final": {"routine_update": update.model_dump(exclude_none=True)},
         "action": "UPDATE_ROUTINE",

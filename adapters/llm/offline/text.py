@@ -36,6 +36,9 @@ STOPWORDS = set(
     yes yeah yep yup sure ok okay please pls go ahead sounds just keep one first second those them
     tweak let lets want wants shall would like could might need
     추가해 올리 내리 줄이 늘리 바꾸 게 마지막 처음 다음 부담
+    빼고 넣고 바꾸고 말고 추가하고 늘리고 줄이고 올리고 내리고 없애고 지우고 버려 빼버려 해주셈 ㄱㄱ
+    lower raise increase decrease reduce bump put take get rid cut make set up down more less heavier lighter
+    out off by instead
     """.split()
 )
 
@@ -45,6 +48,7 @@ NAME_TAILS = set(
     프레스 컬 로우 레이즈 스쿼트 플라이 런지 풀다운 푸시다운 익스텐션 데드리프트 업 딥스 브릿지 쓰러스트 풀 크런치
     press curl curls row rows raise raises squat squats fly flies lunge lunges pulldown pushdown
     extension extensions deadlift deadlifts up ups dip dips bridge thrust pull pulls crunch crunches
+    thrusts presses pulldowns pushdowns flyes bridges
     """.split()
 )
 
@@ -64,6 +68,11 @@ def strip_particle(word: str) -> str:
 
 def content_words(text: str) -> list[str]:
     """Words that could name an exercise or a muscle, in message order."""
+    return [word for _, word in _indexed_content_words(text)]
+
+
+def _indexed_content_words(text: str) -> list[tuple[int, str]]:
+    """content_words with each word's position among all words (to tell which were neighbours)."""
     raws = WORD.findall(text)
     words = []
     for i, raw in enumerate(raws):
@@ -78,18 +87,20 @@ def content_words(text: str) -> list[str]:
             continue
         if HANGUL.search(raw) and re.search(r"(줘|줄래|해요|까요|나요|세요|어요|아요|니다|볼까|할까|드릴까)$", raw):
             continue  # a verb or an ending, not a name
-        words.append(word)
+        words.append((i, word))
     return words
 
 
 def search_terms(text: str, limit: int = 6) -> list[str]:
     """Exercise/muscle names to look up, de-duplicated, at most `limit`: a word followed by a name
     tail is looked up as one name ("덤벨 프레스"), other words alone."""
-    words = content_words(text)
+    indexed = _indexed_content_words(text)
+    words = [word for _, word in indexed]
     terms: list[str] = []
     i = 0
     while i < len(words):
-        if i + 1 < len(words) and _is_name_tail(words[i + 1]):
+        # Only neighbours make one name: "푸시업 빼고 딥스" is two exercises, not "푸시업 딥스".
+        if i + 1 < len(words) and indexed[i + 1][0] == indexed[i][0] + 1 and _is_name_tail(words[i + 1]):
             terms.append(f"{words[i]} {words[i + 1]}")
             i += 2
             continue
@@ -107,6 +118,20 @@ def _is_name_tail(word: str) -> bool:
     lowered = word.lower()
     return lowered in NAME_TAILS or (bool(HANGUL.search(word)) and any(
         lowered.endswith(tail) for tail in NAME_TAILS if HANGUL.search(tail)))
+
+
+def with_particle(word: str, pair: str) -> str:
+    """The word with the Korean particle its last syllable takes: "레그 컬" + "을/를" → "레그 컬을",
+    "스쿼트" + "을/를" → "스쿼트를", "랙 풀" + "으로/로" → "랙 풀로" (ㄹ takes 로). A word not ending
+    in Hangul gets the form without a final consonant."""
+    with_final, without_final = pair.split("/")
+    last = word.rstrip()[-1:]
+    if not ("\uac00" <= last <= "\ud7a3"):
+        return f"{word}{without_final}"
+    final = (ord(last) - 0xAC00) % 28
+    if with_final == "으로":
+        return f"{word}{'로' if final in (0, 8) else '으로'}"
+    return f"{word}{with_final if final else without_final}"
 
 
 def fold(text: str) -> str:
