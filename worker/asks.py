@@ -141,19 +141,18 @@ def _days(text: str) -> int | None:
     if TWICE.search(text):
         return 2
     for pattern in DAYS:
-        if match := pattern.search(text):
-            value = _number(match.group(1))
-            if 1 <= value <= 7:
-                return value
+        # The last statement in a turn: "주 7회 말고 주 5회로" means five.
+        values = [v for m in pattern.finditer(text) if 1 <= (v := _number(m.group(1))) <= 7]
+        if values:
+            return values[-1]
     return None
 
 
 def _weeks(text: str) -> int | None:
     for pattern in WEEKS:
-        if match := pattern.search(text):
-            value = _number(match.group(1))
-            if 1 <= value <= 52:
-                return value
+        values = [v for m in pattern.finditer(text) if 1 <= (v := _number(m.group(1))) <= 52]
+        if values:
+            return values[-1]
     for pattern in MONTHS:
         if match := pattern.search(text):
             months = 1 if match.lastindex is None else _number_ko_or_en(match.group(1))

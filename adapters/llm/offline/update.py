@@ -145,9 +145,12 @@ def _mentioned_in_routines(text: str, routines: list[dict[str, Any]],
     found: list[tuple[int, int, str]] = []
     folded = fold(text)
     terms = [fold(t) for t in search_terms(text, limit=8)]
-    # The words of a longer term alone too ("tricep pushdowns" → "pushdowns"), equipment words aside.
-    words = [fold(w) for t in search_terms(text, limit=8) if " " in t for w in t.split()
-             if len(w) >= 4 and w.lower() not in GENERIC_WORDS]
+    # The words of a longer term alone too ("tricep pushdowns" → "pushdowns"), equipment words
+    # aside, unless the whole term names another catalog exercise ("hammer curls" is not "curls").
+    catalog_names = {n for i in catalog for n in _names(i)}
+    words = [fold(w) for t in search_terms(text, limit=8) if " " in t
+             and not any(v in catalog_names for v in _variants(fold(t)))
+             for w in t.split() if len(w) >= 4 and w.lower() not in GENERIC_WORDS]
     for routine in routines:
         for plan in routine.get("plans", []):
             names = _names({**by_code.get(plan["exercise_code"], {}), **plan})
