@@ -176,9 +176,20 @@ async def test_summary_speaks_the_users_language(runtime, llm):
     assert english["summary"] == "Removed Deadlift from Pull Day A."
 
 
-async def test_a_change_it_cannot_read_is_refused_not_guessed(runtime, llm):
-    with pytest.raises(LLMMalformedOutput):
-        await updated(runtime, llm, "레그데이에서 레그 익스텐션 빼줘")  # not in the leg day: nothing to remove
+@pytest.mark.parametrize("message, asks, example", [
+    ("레그데이에서 레그 익스텐션 빼줘", "어떤 루틴(Push Day A, Pull Day A, Leg Day A)의 어떤 운동을", "바벨 벤치프레스"),
+    ("루틴 좀 바꿔줘", "어떤 루틴(Push Day A, Pull Day A, Leg Day A)의 어떤 운동을", "바벨 벤치프레스"),
+    ("change some stuff in my routine", "Which exercise in which routine (Push Day A, Pull Day A, Leg Day A)",
+     "Barbell Bench Press"),
+])
+async def test_a_change_it_cannot_read_is_asked_about_not_guessed(runtime, llm, message, asks, example):
+    state = request(message)
+    state = {**state, "route": {"intent": "UPDATE_ROUTINE", "confidence": 0.9, "proposed": "UPDATE_ROUTINE",
+                                "reason": "", "search_terms": []}}
+    state = {**state, **(await gather_context(state, runtime))}
+    result = await update_routine(state, runtime)
+    assert result["status"] == "CLARIFY" and "routine_update" not in result["final"]
+    assert asks in result["final"]["question"] and example in result["final"]["question"]
 
 
 # --- the node's diff check, for any provider ------------------------------------------------------

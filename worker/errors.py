@@ -54,3 +54,10 @@ class LLMError(WorkerError):
 
 class LLMMalformedOutput(LLMError):
     code = "LLM_MALFORMED_OUTPUT"
+
+
+class UnclearRequest(LLMError):
+    """The model understood the intent but not the details it needs (which exercise, what change):
+    the node asks the user instead of failing or guessing."""
+
+    code = "UNCLEAR_REQUEST"

@@ -11,7 +11,7 @@ from typing import Any
 from adapters.llm.context_view import todays_routine
 from adapters.llm.offline.amounts import field_changes
 from adapters.llm.offline.text import fold, search_terms, with_particle
-from worker.errors import LLMMalformedOutput
+from worker.errors import UnclearRequest
 from worker.lang import is_korean
 from worker.schemas import RoutineChange, RoutineUpdate
 
@@ -41,7 +41,7 @@ def update_routine(conversation: list[dict[str, str]], context: dict[str, Any]) 
         update = _apply(text, routines, catalog, ko)
         if update is not None:
             return update
-    raise LLMMalformedOutput("could not tell what to change in which routine")
+    raise UnclearRequest("could not tell what to change in which routine")
 
 
 def _readings(conversation: list[dict[str, str]]):
