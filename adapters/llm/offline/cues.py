@@ -42,6 +42,7 @@ EXERCISE = _rx(
     r"익스텐션|쓰러스트|크로스오버|플라이|사레레|카프|브릿지|크런치|롤아웃|페이스\s*풀|"
     r"\b(?:bench|squats?|deadlifts?|dead|rows?|pull-?ups?|chin-?ups?|curls?|press|raises?|lunges?|dips?|"
     r"plank|pulldowns?|pushdowns?|extensions?|thrusts?|fly|flyes|flies|crossover|face pulls?|rdl|ohp|calf)\b")
+MUSCLE = _rx(r"가슴|하체|어깨|복근|코어|엉덩이|광배|이두|삼두|\b(?:chest|back|legs|shoulders|arms|abs|core|glutes|lats)\b")
 ROUTINE_REF = _rx(r"푸쉬데이|푸시데이|풀데이|레그데이|하체날|가슴날|등날|내 루틴|지금 루틴|기존 루틴|루틴에서|루틴에|"
                   r"\b(?:push day|pull day|leg day|my routine|current routine|my program|my plan)\b")
 # "주 3회" / "3 days a week" is how often, not how many reps.
@@ -123,14 +124,18 @@ def depends_on_history(text: str) -> bool:
     """A reply that only makes sense against the previous turn: yes/ok, "그걸로", "the second one",
     "not sure", a short follow-up question ("그럼 초보는?", "why?")."""
     n = len(words(text))
-    if n > 6:
-        return False
+    if n > 6 or _names_an_object(text):
+        return False  # "레그컬 삭제", "프로그램 짜주셈": says what it is about on its own
     if n <= 2:
         return True
     if QUESTION.search(text) and n <= 4 and not _names_something(text):
         return True  # "몇 시간 걸려?", "why is that?": a question about what was just said
     return bool(AFFIRM.search(text) or REFER.search(text) or FIRST.search(text) or SECOND.search(text)
                 or UNSURE.search(text) or NEGATION.search(text) or FOLLOW_UP.search(text))
+
+
+def _names_an_object(text: str) -> bool:
+    return any(p.search(text) for p in (EXERCISE, PROGRAM, ROUTINE_REF, MUSCLE))
 
 
 def _names_something(text: str) -> bool:
