@@ -37,7 +37,7 @@ STOPWORDS = set(
     tweak let lets want wants shall would like could might need
     추가해 올리 내리 줄이 늘리 바꾸 게 마지막 처음 다음 부담
     빼고 넣고 바꾸고 말고 추가하고 늘리고 줄이고 올리고 내리고 없애고 지우고 버려 빼버려 해주셈 ㄱㄱ
-    lower raise increase decrease reduce bump put take get rid cut make set up down more less heavier lighter
+    lower raise increase decrease reduce bump put take get rid cut make set down more less heavier lighter
     out off by instead
     """.split()
 )
