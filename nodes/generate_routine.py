@@ -5,19 +5,21 @@ from langgraph.runtime import Runtime
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
+from nodes.program_checks import program_problems
+from worker.asks import read_program_ask
 from worker.errors import LLMMalformedOutput
 
 
 async def generate_routine(state: State, runtime: Runtime[Context]) -> dict:
-    """Create a new program (main model, typed Program) from the gathered baseline."""
-    generated = await runtime.context.llm.generate_program(recent_turns(state), state["context"])
+    """Create a new program (main model, typed Program) from the gathered baseline, and refuse one
+    that does not match the request, the profile or the catalog."""
+    conversation = recent_turns(state)
+    generated = await runtime.context.llm.generate_program(conversation, state["context"])
     program = generated.value
-    known = {item["exercise_code"] for item in state["context"].get("exercise_catalog", [])}
-    unknown = sorted({p.exercise_code for r in program.routines for p in r.plans} - known)
-    if unknown:
-        raise LLMMalformedOutput(f"program uses exercises outside the catalog: {', '.join(unknown)}")
-    if not all(r.plans for r in program.routines):
-        raise LLMMalformedOutput("program has a training day without exercises")
+    problems = program_problems(program, read_program_ask(conversation), state["context"].get("profile") or {},
+                                state["context"].get("exercise_catalog", []))
+    if problems:
+        raise LLMMalformedOutput("; ".join(problems))
     return {
         "final": {"program": program.model_dump(exclude_none=True)},
         "action": "GENERATE_PROGRAM",

@@ -4,6 +4,7 @@
     reppy-worker -f request.json | -j '{…}' | < request.json
     reppy-worker --vm-url http://127.0.0.1:8080/internal --example
     reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
+    reppy-worker eval routing              measure the router on the labelled cases
 
 Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration.
 """
@@ -35,6 +36,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["vm-stub"]:
         return vm_stub(argv[1:])
+    if argv[:1] == ["eval"]:
+        from worker.evaluation import eval_command
+
+        return eval_command(argv[1:])
     return run(argv)
 
 

@@ -88,3 +88,10 @@ class LLMRejected(LLMError):
     """The API refused the request itself (bad key, unknown model, prompt too long)."""
 
     code = "LLM_REQUEST_REJECTED"
+
+
+class UnclearRequest(LLMError):
+    """The model understood the intent but not the details it needs (which exercise, what change):
+    the node asks the user instead of failing or guessing."""
+
+    code = "UNCLEAR_REQUEST"

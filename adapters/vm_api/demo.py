@@ -54,9 +54,10 @@ class DemoStore:
         q = _fold(query)
         if not q:
             return []
+        # Muscle names first, as written: "shoulders" is a muscle group, not a plural to trim.
+        muscles = {code for code, names in self._muscles.items() if q in names or q == code.lower()}
         if q.isascii() and len(q) > 4 and q.endswith("s"):
             q = q[:-1]  # "rack pulls" finds "Rack Pull"
-        muscles = {code for code, names in self._muscles.items() if q in names or q == code.lower()}
         ranked = []
         for position, (keys, item) in enumerate(self._index):
             if any(q == k for k in keys):

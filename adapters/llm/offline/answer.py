@@ -52,6 +52,9 @@ TOPICS = [
 ]
 LEVEL_NAMES = {"BEGINNER": ("초급", "beginner"), "INTERMEDIATE": ("중급", "intermediate"),
                "ADVANCED": ("상급", "advanced")}
+# The source each kind of answer is built on (and says so itself when it is missing).
+ANSWERED_BY = {"GET_ACTIVE_ROUTINES": "active_routines", "SEARCH_EXERCISES": "exercise_catalog",
+               "RECALL_MEMORY": "user_memory", "GENERAL_ADVICE": None}
 SOURCE_NAMES = {
     "active_routines": ("루틴", "your routines"),
     "user_memory": ("이전 대화 기록", "what you told me before"),
@@ -75,7 +78,8 @@ def write_answer(conversation: list[dict[str, str]], plan: ChatPlan, context: di
         note = memories[0]["text"]
         parts.append(f"참고로 전에 \"{note}\"라고 하셨죠. 통증이 있으면 무게를 낮추고 무리하지 마세요."
                      if ko else f"Keep in mind you told me: \"{note}\". If it hurts, go lighter and don't push through pain.")
-    missing = [s for s in context.get("degraded") or [] if s in SOURCE_NAMES]
+    # Sources this answer's own first line already said it could not load are not repeated.
+    missing = [s for s in context.get("degraded") or [] if s in SOURCE_NAMES and s != ANSWERED_BY[plan.action]]
     if missing:
         names = ", ".join(SOURCE_NAMES[s][0 if ko else 1] for s in missing)
         parts.append(f"({names} 정보를 지금 불러오지 못해서 그 부분은 반영하지 못했어요.)"
@@ -116,6 +120,9 @@ def _today(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> s
 
 def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
     catalog = context.get("exercise_catalog") or []
+    if "exercise_catalog" in (context.get("degraded") or []):
+        return ("지금 운동 카탈로그를 불러오지 못해서 운동 정보를 확인할 수 없어요. 잠시 후 다시 물어봐 주세요." if ko
+                else "I couldn't load the exercise catalog just now, so I can't look that exercise up. Please ask again in a moment.")
     if not catalog:
         terms = ", ".join(plan.search_terms)
         return (f"'{terms}'에 해당하는 운동을 카탈로그에서 찾지 못했어요. 운동 이름을 조금 다르게 말씀해 주시겠어요?"
@@ -162,6 +169,9 @@ def _best_matches(terms: list[str], catalog: list[dict[str, Any]], limit: int = 
 
 def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
     memories = context.get("user_memory") or []
+    if "user_memory" in (context.get("degraded") or []):
+        return ("지금 이전 대화 기록을 불러오지 못했어요. 잠시 후 다시 물어봐 주세요." if ko
+                else "I couldn't load what you told me before just now. Please ask again in a moment.")
     if not memories:
         return "아직 기억해 둔 내용이 없어요. 부상이나 목표를 말씀해 주시면 다음 답변부터 반영할게요." if ko else \
             "I don't have anything saved about you yet. Tell me about injuries or goals and I'll use them next time."

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 from adapters.llm.base import Conversation, Generated, usage_record
 from adapters.llm.context_view import render_conversation
 from adapters.llm.offline import answer, memories, planner, program, update
-from adapters.llm.offline.router import EmbeddingRouter
+from adapters.llm.offline.router import IntentRouter
 from adapters.llm.offline.streamer import TemplateStreamer, estimate_tokens
 from adapters.prompts import Prompts
 from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
@@ -27,7 +27,7 @@ class OfflineProvider:
 
             embeddings = shared_embeddings()
         self._prompts = prompts
-        self._router = EmbeddingRouter(prompts.routing_examples(), embeddings)
+        self._router = IntentRouter(prompts.routing_examples(), embeddings)
         self._streamer = TemplateStreamer()
 
     def warm_up(self) -> None:

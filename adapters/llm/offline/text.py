@@ -31,6 +31,14 @@ STOPWORDS = set(
     replace swap change add remove drop instead into from and or but so good best
     새 새로 새로운 무게 중량 횟수 근비대 근력 스트렝스 다이어트 감량 벌크업 컷팅 초보 초보자 중급 상급 전신 분할
     new weight hypertrophy strength fat loss bulk cut beginner fix form full body split
+    응 웅 엉 ㅇㅇ ㅇㅋ 오키 오케이 콜 그래 그래요 네 넵 예 부탁 부탁해 부탁해요 고고 ㄱㄱ 좋아요 그럼 그러면 아니
+    그걸 그거 그것 그게 그렇게 이걸 이거 이것 저거 저걸 거 첫 두 번째 앞에 뒤에 전자 후자 고쳐줘 손봐줘
+    yes yeah yep yup sure ok okay please pls go ahead sounds just keep one first second those them
+    tweak let lets want wants shall would like could might need
+    추가해 올리 내리 줄이 늘리 바꾸 게 마지막 처음 다음 부담
+    빼고 넣고 바꾸고 말고 추가하고 늘리고 줄이고 올리고 내리고 없애고 지우고 버려 빼버려 해주셈 ㄱㄱ
+    lower raise increase decrease reduce bump put take get rid cut make set down more less heavier lighter
+    out off by instead
     """.split()
 )
 
@@ -40,6 +48,7 @@ NAME_TAILS = set(
     프레스 컬 로우 레이즈 스쿼트 플라이 런지 풀다운 푸시다운 익스텐션 데드리프트 업 딥스 브릿지 쓰러스트 풀 크런치
     press curl curls row rows raise raises squat squats fly flies lunge lunges pulldown pushdown
     extension extensions deadlift deadlifts up ups dip dips bridge thrust pull pulls crunch crunches
+    thrusts presses pulldowns pushdowns flyes bridges
     """.split()
 )
 
@@ -48,38 +57,50 @@ def strip_particle(word: str) -> str:
     if not HANGUL.search(word):
         return word
     for particle in PARTICLES:
-        if word.endswith(particle) and len(word) - len(particle) >= 2:
-            return word[: -len(particle)]
+        if not word.endswith(particle):
+            continue
+        stem = word[: -len(particle)]
+        # Short stems only when they are known words ("컬을" → "컬", "수를" → "수").
+        if len(stem) >= 2 or (stem and (stem in NAME_TAILS or stem in STOPWORDS)):
+            return stem
     return word
 
 
 def content_words(text: str) -> list[str]:
     """Words that could name an exercise or a muscle, in message order."""
+    return [word for _, word in _indexed_content_words(text)]
+
+
+def _indexed_content_words(text: str) -> list[tuple[int, str]]:
+    """content_words with each word's position among all words (to tell which were neighbours)."""
     raws = WORD.findall(text)
     words = []
     for i, raw in enumerate(raws):
         word = strip_particle(raw)
         following = raws[i + 1].lower() if i + 1 < len(raws) else ""
-        if following in ("day", "days") or word.lower() in ("day", "days") or word.endswith("데이"):
+        if following in ("day", "days") or word.lower() in ("day", "days") or raw.endswith(("데이", "데이의")) \
+                or word.endswith("데이"):
             continue  # a routine's name ("pull day", "푸쉬데이"), not an exercise
         if word.lower() in STOPWORDS or raw.lower() in STOPWORDS:
             continue
         if re.fullmatch(r"\d+[A-Za-z\uac00-\ud7a3]{0,3}", word):  # "5세트", "100kg", "4주"
             continue
-        if HANGUL.search(word) and re.search(r"(줘|줄래|해요|까요|나요|세요|어요|아요|니다)$", word):
+        if HANGUL.search(raw) and re.search(r"(줘|줄래|해요|까요|나요|세요|어요|아요|니다|볼까|할까|드릴까)$", raw):
             continue  # a verb or an ending, not a name
-        words.append(word)
+        words.append((i, word))
     return words
 
 
 def search_terms(text: str, limit: int = 6) -> list[str]:
     """Exercise/muscle names to look up, de-duplicated, at most `limit`: a word followed by a name
     tail is looked up as one name ("덤벨 프레스"), other words alone."""
-    words = content_words(text)
+    indexed = _indexed_content_words(text)
+    words = [word for _, word in indexed]
     terms: list[str] = []
     i = 0
     while i < len(words):
-        if i + 1 < len(words) and words[i + 1].lower() in NAME_TAILS:
+        # Only neighbours make one name: "푸시업 빼고 딥스" is two exercises, not "푸시업 딥스".
+        if i + 1 < len(words) and indexed[i + 1][0] == indexed[i][0] + 1 and _is_name_tail(words[i + 1]):
             terms.append(f"{words[i]} {words[i + 1]}")
             i += 2
             continue
@@ -90,6 +111,27 @@ def search_terms(text: str, limit: int = 6) -> list[str]:
         if term.lower() not in (t.lower() for t in unique):
             unique.append(term)
     return unique[:limit]
+
+
+def _is_name_tail(word: str) -> bool:
+    """"프레스" and "벤치프레스" both finish a name begun by the word before ("덤벨 벤치프레스")."""
+    lowered = word.lower()
+    return lowered in NAME_TAILS or (bool(HANGUL.search(word)) and any(
+        lowered.endswith(tail) for tail in NAME_TAILS if HANGUL.search(tail)))
+
+
+def with_particle(word: str, pair: str) -> str:
+    """The word with the Korean particle its last syllable takes: "레그 컬" + "을/를" → "레그 컬을",
+    "스쿼트" + "을/를" → "스쿼트를", "랙 풀" + "으로/로" → "랙 풀로" (ㄹ takes 로). A word not ending
+    in Hangul gets the form without a final consonant."""
+    with_final, without_final = pair.split("/")
+    last = word.rstrip()[-1:]
+    if not ("\uac00" <= last <= "\ud7a3"):
+        return f"{word}{without_final}"
+    final = (ord(last) - 0xAC00) % 28
+    if with_final == "으로":
+        return f"{word}{'로' if final in (0, 8) else '으로'}"
+    return f"{word}{with_final if final else without_final}"
 
 
 def fold(text: str) -> str:
