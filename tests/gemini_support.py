@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.standins.gemini import GeminiStandIn, Recorded, Reply
+from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
 from worker.dependencies import build_dependencies
 from worker.settings import Settings
 
@@ -89,8 +89,7 @@ ROUTINE_UPDATE = {
     "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": [
         {"exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스", "sets": 4, "reps": 8,
          "weight_kg": 28},
-        {"exercise_code": "INCLINE_DUMBBELL_PRESS", "exercise_name": "인클라인 덤벨 프레스", "sets": 3, "reps": 10,
-         "weight_kg": 24}]},
+        *CANNED_PUSH_DAY[1:]]},
 }
 
 CHAT_MESSAGE = "오늘 운동 뭐 해야 돼?"

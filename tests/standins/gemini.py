@@ -347,10 +347,17 @@ def _error_body(code: int, status: str, message: str, retry_delay_s: float | Non
 
 CANNED_REPLY = ("오늘은 Push Day A 차례예요! 바벨 벤치프레스 4세트 × 8회(70kg)로 시작하고, "
                 "인클라인 덤벨 프레스와 오버헤드 프레스로 이어가세요. 무리하지 말고 폼을 먼저 챙기세요.")
+# Push Day A of the demo user exactly as the embedded VM API serves it: a routine update must return
+# the whole routine with only the declared change (the update node recomputes the diff).
 CANNED_PUSH_DAY = [
     {"exercise_code": "BARBELL_BENCH_PRESS", "exercise_name": "바벨 벤치프레스", "sets": 4, "reps": 8, "weight_kg": 70},
     {"exercise_code": "INCLINE_DUMBBELL_PRESS", "exercise_name": "인클라인 덤벨 프레스", "sets": 3, "reps": 10,
      "weight_kg": 24},
+    {"exercise_code": "OVERHEAD_PRESS", "exercise_name": "오버헤드 프레스", "sets": 3, "reps": 8, "weight_kg": 40},
+    {"exercise_code": "DUMBBELL_LATERAL_RAISE", "exercise_name": "덤벨 사이드 레터럴 레이즈", "sets": 3, "reps": 15,
+     "weight_kg": 8},
+    {"exercise_code": "CABLE_TRICEPS_PUSHDOWN", "exercise_name": "케이블 트라이셉스 푸시다운", "sets": 3, "reps": 12,
+     "weight_kg": 25},
 ]
 
 
@@ -373,7 +380,7 @@ def canned_responder(recorded: Recorded) -> Reply:
                           prompt_tokens=2400, output_tokens=400, thoughts_tokens=900)
     if title == "RoutineUpdate":
         swapped = [{**CANNED_PUSH_DAY[0], "exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스",
-                    "weight_kg": 28}, CANNED_PUSH_DAY[1]]
+                    "weight_kg": 28}, *CANNED_PUSH_DAY[1:]]
         return Reply.json({"routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨로 바꿨어요.",
                            "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
                                         "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
