@@ -22,6 +22,7 @@ from adapters.llm.offline import cues
 from adapters.llm.offline.classifier import SoftmaxRegression
 from adapters.llm.offline.dialogue import implied_intent, previous_turn
 from adapters.llm.offline.text import search_terms
+from adapters.memory.embedding_cache import cached_query_vectors
 from adapters.prompts import RoutingExample
 from worker.schemas import RouteDecision
 
@@ -69,7 +70,7 @@ class IntentRouter:
 
     def _train(self) -> SoftmaxRegression:
         texts = [e.message for e in self._examples]
-        self._vectors = np.asarray(self._embeddings.embed_queries(texts))
+        self._vectors = cached_query_vectors(self._embeddings, texts)
         similarity = self._vectors @ self._vectors.T
         rows = []
         for i, example in enumerate(self._examples):
