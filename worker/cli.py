@@ -4,6 +4,7 @@
     reppy-worker -f request.json | -j '{…}' | < request.json
     reppy-worker --vm-url http://127.0.0.1:8080/internal --example
     reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
+    reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
 
 Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration.
 """
@@ -35,7 +36,23 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["vm-stub"]:
         return vm_stub(argv[1:])
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     return run(argv)
+
+
+def bench(argv: list[str]) -> int:
+    # bench/ sits beside worker/ in a checkout (it reuses the stand-ins under tests/).
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        from bench.cli import main as bench_main
+    except ImportError:
+        print("reppy-worker bench: run it from a source checkout (bench/ and tests/ are not installed)",
+              file=sys.stderr)
+        return 2
+    return bench_main(argv)
 
 
 def run(argv: list[str]) -> int:
