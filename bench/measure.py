@@ -12,6 +12,7 @@ realistic latency) the OCI Streaming emitter against the local OCI stand-in.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import statistics
 import time
@@ -66,12 +67,14 @@ class Worker:
 
     deps: Dependencies
     probes: dict[str, RequestProbe] = field(default_factory=dict)
+    messages: itertools.count = field(default_factory=itertools.count)
 
     async def run(self, scenario: Scenario, request_id: str) -> RequestProbe:
+        request = scenario.request(request_id, next(self.messages))
         probe = self.probes[request_id] = RequestProbe(request_id)
         token = CURRENT.set(probe)
         try:
-            await handle(scenario.request(request_id), self.deps)
+            await handle(request, self.deps)
         finally:
             CURRENT.reset(token)
         return probe

@@ -24,9 +24,12 @@ class Scenario:
     chain: tuple[str, ...]  # nodes whose model calls are sequential by nature
     status: str  # the result the request must end with
 
-    def request(self, request_id: str) -> dict[str, Any]:
+    def request(self, request_id: str, n: int | None = None) -> dict[str, Any]:
+        """`n` makes the message unique (users rarely send the same words): nothing the worker
+        caches by text, such as a query embedding, is reused across the bench's requests."""
+        message = self.message if n is None else f"{self.message} ({n})"
         return {"requestId": request_id, "userId": DEMO_USER, "stream": True, "metadata": {},
-                "conversation_history": [{"role": "user", "content": self.message}]}
+                "conversation_history": [{"role": "user", "content": message}]}
 
 
 # Messages that no prompt example uses, so the stand-in recognises them in any prompt.
