@@ -47,7 +47,7 @@ def build_graph() -> StateGraph:
 
     builder.add_edge(START, "route_intent")
     builder.add_edge(START, "prefetch_context")
-    # Its results wait in the state for gather_context, two supersteps later at the earliest.
+    # Its results wait in the state for gather_context (the next superstep at the earliest).
     builder.add_edge("prefetch_context", END)
     # The targets are listed so the graph picture (and LangGraph Studio) shows every branch.
     builder.add_conditional_edges("route_intent", after_route, list(get_args(AfterRoute)))
