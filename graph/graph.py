@@ -1,24 +1,30 @@
 """The whole flow of one request:
 
-    route_intent ─CHAT_RESPONSE→ plan_chat → gather_context → respond_chat
-                 ─GENERATE_ROUTINE / UPDATE_ROUTINE→ gather_context → generate_routine | update_routine
-                 ─CLARIFY (or unsure)→ clarify            plan_chat ─unusable plan→ clarify
-    respond_chat | generate_routine | update_routine | clarify → remember (durable facts → memory)
+    START → route_intent ‖ prefetch_context (routines, profile, memories: fetched while routing)
+    route_intent ─CHAT_RESPONSE→ plan_chat → gather_context → respond_chat ‖ remember
+                 ─GENERATE_ROUTINE / UPDATE_ROUTINE→ gather_context → generate_routine | update_routine ‖ remember
+                 ─CLARIFY (or unsure)→ clarify ‖ remember      plan_chat ─unusable plan→ clarify ‖ remember
 
-A failing node raises, so remember only runs after an answer was made.
+`‖`: the same LangGraph superstep, run concurrently. gather_context reuses what prefetch_context
+found, and `remember` (durable facts of the user's message → memory) runs beside the answer
+instead of after it. A node that raises cancels its sibling, so a failed request may or may not
+have stored its facts; a redelivery overwrites them (keys come from the requestId).
 """
 
 from __future__ import annotations
 
+from typing import get_args
+
 from langgraph.graph import END, START, StateGraph
 
 from graph.context import Context
-from graph.edges import after_gather, after_plan, after_route
+from graph.edges import AfterGather, AfterPlan, AfterRoute, after_gather, after_plan, after_route
 from graph.state import RequestInput, State
 from nodes.clarify import clarify
 from nodes.gather_context import gather_context
 from nodes.generate_routine import generate_routine
 from nodes.plan_chat import plan_chat
+from nodes.prefetch_context import prefetch_context
 from nodes.remember import remember
 from nodes.respond_chat import respond_chat
 from nodes.route_intent import route_intent
@@ -30,6 +36,7 @@ ANSWER_NODE = "respond_chat"  # the only node whose tokens reach the user as tok
 def build_graph() -> StateGraph:
     builder = StateGraph(State, context_schema=Context, input_schema=RequestInput)
     builder.add_node(route_intent)
+    builder.add_node(prefetch_context)
     builder.add_node(plan_chat)
     builder.add_node(gather_context)
     builder.add_node(respond_chat)
@@ -39,12 +46,15 @@ def build_graph() -> StateGraph:
     builder.add_node(remember)
 
     builder.add_edge(START, "route_intent")
-    builder.add_conditional_edges("route_intent", after_route)
-    builder.add_conditional_edges("plan_chat", after_plan)
-    builder.add_conditional_edges("gather_context", after_gather)
-    for answered in ("respond_chat", "generate_routine", "update_routine", "clarify"):
-        builder.add_edge(answered, "remember")
-    builder.add_edge("remember", END)
+    builder.add_edge(START, "prefetch_context")
+    # Its results wait in the state for gather_context (the next superstep at the earliest).
+    builder.add_edge("prefetch_context", END)
+    # The targets are listed so the graph picture (and LangGraph Studio) shows every branch.
+    builder.add_conditional_edges("route_intent", after_route, list(get_args(AfterRoute)))
+    builder.add_conditional_edges("plan_chat", after_plan, list(get_args(AfterPlan)))
+    builder.add_conditional_edges("gather_context", after_gather, list(get_args(AfterGather)))
+    for last in ("respond_chat", "generate_routine", "update_routine", "clarify", "remember"):
+        builder.add_edge(last, END)
     return builder
 
 

@@ -27,6 +27,9 @@ class State(RequestInput, total=False):
     # plan_chat: ChatPlan (action, required_context, search_terms, memory_query, memories_to_save);
     # None = unusable.
     plan: dict[str, Any] | None
+    # prefetch_context (beside route_intent): {active_routines, profile, user_memory}, each
+    # {"value": …} or {"error": {code, message, retryable}}; user_memory also has its "query".
+    prefetched: dict[str, Any]
     # gather_context: {active_routines, profile, user_memory, exercise_catalog, degraded}
     context: dict[str, Any]
     action: str

@@ -8,8 +8,10 @@ from langgraph.runtime import Runtime
 
 from graph.context import Context
 from graph.state import State
+from nodes.context_sources import missing as missing_source
+from nodes.context_sources import settle
 from nodes.conversation import last_message
-from worker.errors import ContextMissing, VMAuthError, WorkerError
+from worker.errors import ContextMissing
 
 log = logging.getLogger("reppy.nodes")
 
@@ -28,7 +30,8 @@ PROGRAM_SEARCH_TERMS = ["CHEST", "BACK", "LEGS", "SHOULDERS", "ARMS", "CORE", "G
 
 
 async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
-    """Fetch, concurrently, exactly the context sources the plan asks for."""
+    """The context sources the plan asks for (or the route's baseline): what prefetch_context
+    already has is reused, the rest is fetched now, concurrently."""
     ctx = runtime.context
     intent = state["route"]["intent"]
     plan = state.get("plan") or {}
@@ -36,43 +39,47 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     sources = (plan.get("required_context") or []) if plan else BASELINE[intent]
     user_id = state["userId"]
     terms = _search_terms(intent, plan, state["route"], ctx.catalog_max_searches)
+    memory_query = plan.get("memory_query") or last_message(state)
 
     fetchers = {
         "active_routines": lambda: ctx.vm.get_active_routines(user_id),
         "profile": lambda: ctx.vm.get_profile(user_id),
-        "user_memory": lambda: ctx.memory.search(
-            user_id, plan.get("memory_query") or last_message(state), ctx.memory_top_k),
+        "user_memory": lambda: ctx.memory.search(user_id, memory_query, ctx.memory_top_k),
         "exercise_catalog": lambda: _search_catalog(ctx, terms),
     }
     wanted = [s for s in dict.fromkeys(sources) if s in fetchers]
-    results = await asyncio.gather(*(fetchers[s]() for s in wanted), return_exceptions=True)
+    outcomes = _prefetched(state, wanted, memory_query)
+    to_fetch = [s for s in wanted if s not in outcomes]
+    results = await asyncio.gather(*(fetchers[s]() for s in to_fetch), return_exceptions=True)
+    outcomes.update((source, settle(result)) for source, result in zip(to_fetch, results))
 
     context: dict[str, Any] = {"degraded": []}
-    for source, result in zip(wanted, results):
-        if isinstance(result, BaseException):
-            if not isinstance(result, Exception):
-                raise result  # cancellation and the like are not ours to swallow
+    for source in wanted:
+        outcome = outcomes[source]
+        if "error" in outcome:
             if source in REQUIRED.get(intent, ()):
-                raise _missing(source, intent, result)
+                raise missing_source(source, intent, outcome["error"])
             log.warning("context source %s unavailable, answering without it: %s", source,
-                        result.message if isinstance(result, WorkerError) else type(result).__name__)
+                        outcome["error"]["message"])
             context["degraded"].append(source)
             continue
-        context[source] = result
+        context[source] = outcome["value"]
     if intent == "GENERATE_ROUTINE" and not context.get("exercise_catalog"):
         raise ContextMissing("the exercise catalog returned nothing to build a program from")
     return {"context": context}
 
 
-def _missing(source: str, intent: str, error: Exception) -> WorkerError:
-    """Why a required source is missing, typed. A rejected token is the worker's configuration,
-    not the context: it stays VM_AUTH (not retryable), so operators see the real cause."""
-    if isinstance(error, VMAuthError):
-        return error
-    detail = error.message if isinstance(error, WorkerError) else type(error).__name__
-    retryable = error.retryable if isinstance(error, WorkerError) else True
-    return ContextMissing(f"{source} is required for {intent} but could not be loaded: {detail}",
-                          retryable=retryable)
+def _prefetched(state: State, wanted: list[str], memory_query: str) -> dict[str, dict[str, Any]]:
+    """The outcomes prefetch_context already has for these sources. Memories only when they were
+    searched with the same query (a chat plan usually asks its own)."""
+    prefetched = state.get("prefetched") or {}
+    reused = {}
+    for source in wanted:
+        outcome = prefetched.get(source)
+        if outcome is None or (source == "user_memory" and outcome.get("query") != memory_query):
+            continue
+        reused[source] = outcome
+    return reused
 
 
 def _search_terms(intent: str, plan: dict, route: dict, cap: int) -> list[str]:

@@ -14,13 +14,15 @@ log = logging.getLogger("reppy.nodes")
 
 MAX_MEMORIES = 5  # per request
 MAX_MEMORY_CHARS = 300
-# The result waits for this step; a slow memory store must not hold the answer hostage.
+# The result waits for every branch, this one too; a slow memory store must not hold it hostage.
 REMEMBER_TIMEOUT_S = 5.0
 
 
 async def remember(state: State, runtime: Runtime[Context]) -> dict:
-    """Store the durable facts of the user's last message in their memory. Best effort: the answer
-    is already made, so a failure here is logged and reported as `remembered.error`, never raised.
+    """Store the durable facts of the user's last message in their memory. It runs beside the
+    answer (the facts are the user's, not the answer's), so its model call and write stay off the
+    request's critical path. Best effort: a failure here is logged and reported as
+    `remembered.error`, never raised, and never costs the answer.
 
     The chat planner lists the facts (`memories_to_save`); other paths ask the model for them.
     Point keys are `<requestId>:<n>`, so a redelivered request overwrites instead of duplicating."""

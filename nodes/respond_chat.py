@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 
 from langchain_core.messages import AIMessageChunk
+from langchain_core.messages.ai import add_ai_message_chunks
 from langgraph.runtime import Runtime
 
 from adapters.llm.base import usage_record
@@ -17,10 +18,11 @@ async def respond_chat(state: State, runtime: Runtime[Context]) -> dict:
     """Write the coach's answer (main model). Its chunks stream to the user through LangGraph's
     "messages" stream; this node keeps the whole text for the result."""
     started = time.perf_counter()
-    answer: AIMessageChunk | None = None
+    chunks: list[AIMessageChunk] = []
     plan = ChatPlan.model_validate(state["plan"])
     async for chunk in runtime.context.llm.stream_chat(recent_turns(state), plan, state["context"]):
-        answer = chunk if answer is None else answer + chunk
+        chunks.append(chunk)  # merged once at the end: `+` per chunk rebuilds the message every time
+    answer = add_ai_message_chunks(chunks[0], *chunks[1:]) if chunks else None
     reply = answer.text.strip() if answer is not None else ""
     if not reply:
         raise LLMError("the model returned an empty answer", code="LLM_EMPTY_OUTPUT", retryable=True)

@@ -32,7 +32,8 @@ def gemini_settings(base_url: str, **overrides: Any) -> Settings:
 
 @pytest.fixture
 def gemini():
-    with GeminiStandIn(api_key=KEY) as server:
+    # The remember step runs beside the answer: its call takes only replies made by memories().
+    with GeminiStandIn(api_key=KEY, reserved={"MemoryNotes"}) as server:
         yield server
 
 
@@ -65,8 +66,9 @@ def plan(action: str = "GET_ACTIVE_ROUTINES", required_context: list[str] | None
 
 
 def memories(*facts: str, **usage: Any) -> Reply:
-    """The remember step's answer (after GENERATE / UPDATE / CLARIFY): the durable facts to store."""
-    return Reply.json({"memories_to_save": list(facts)}, **usage)
+    """The remember step's answer (beside GENERATE / UPDATE / CLARIFY): the durable facts to store.
+    Scripted for its schema: the call runs concurrently with the answer's, in no fixed order."""
+    return Reply.json({"memories_to_save": list(facts)}, only_for="MemoryNotes", **usage)
 
 
 PROGRAM = {
@@ -95,6 +97,18 @@ ROUTINE_UPDATE = {
 CHAT_MESSAGE = "오늘 운동 뭐 해야 돼?"
 GENERATE_MESSAGE = "새 4주 근비대 프로그램 만들어줘"
 UPDATE_MESSAGE = "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘"
+
+
+def by_schema(gemini: GeminiStandIn, title: str) -> Recorded:
+    """The one request that asked for this JSON schema (calls beside each other arrive in any order)."""
+    [found] = [r for r in gemini.requests if r.schema_title == title]
+    return found
+
+
+def without_remember(gemini: GeminiStandIn) -> list[Recorded]:
+    """The requests but the remember step's: it runs beside the answer, so when the answer fails
+    it may or may not have been sent before LangGraph cancelled it."""
+    return [r for r in gemini.requests if r.schema_title != "MemoryNotes"]
 
 
 def thinking_budget(recorded: Recorded) -> int | None:

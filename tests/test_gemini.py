@@ -18,6 +18,7 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     PROGRAM,
     ROUTINE_UPDATE,
     UPDATE_MESSAGE,
+    by_schema,
     gemini,
     gemini_deps,
     memories,
@@ -118,7 +119,7 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
     assert result.status == "SUCCEEDED" and result.meta.intent == "GENERATE_ROUTINE"
     assert result.final == {"program": PROGRAM}
     assert events.tokens == []  # structured output is never streamed
-    router, generate, remember = gemini.requests
+    router, generate, remember = (by_schema(gemini, title) for title in ("RouteDecision", "Program", "MemoryNotes"))
     assert (generate.model, generate.method, generate.schema_title) == (
         "gemini-2.5-pro", "generateContent", "Program")
     # The remember step asks the flash model, thinking off, for the durable facts.
@@ -143,7 +144,7 @@ async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.meta.intent == "UPDATE_ROUTINE"
     assert result.final == {"routine_update": ROUTINE_UPDATE}
-    update = gemini.requests[1]
+    update = by_schema(gemini, "RoutineUpdate")
     assert (update.model, update.schema_title, thinking_budget(update)) == ("gemini-2.5-pro", "RoutineUpdate", 1500)
     # The router's search terms found the replacement in the catalog the model is shown.
     assert "- DUMBBELL_BENCH_PRESS: 덤벨 벤치프레스" in update.user_text

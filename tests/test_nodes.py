@@ -14,13 +14,15 @@ from graph.context import Context
 from nodes.clarify import clarify
 from nodes.gather_context import gather_context
 from nodes.generate_routine import generate_routine
+from nodes.context_sources import settle
 from nodes.plan_chat import plan_chat
+from nodes.prefetch_context import prefetch_context
 from nodes.remember import remember
 from nodes.respond_chat import respond_chat
 from nodes.route_intent import route_intent
 from nodes.update_routine import update_routine
 from tests.conftest import DEMO_USER, OTHER_USER, request, stable
-from worker.errors import ContextMissing, LLMMalformedOutput
+from worker.errors import ContextMissing, LLMMalformedOutput, VMAuthError, VMUnavailable
 
 CHAT_PLAN = {"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "user_memory", "profile"],
              "search_terms": [], "memory_query": "부상, 통증"}
@@ -155,6 +157,88 @@ async def test_gather_context_caps_catalog_searches(context, vm):
             "search_terms": ["스쿼트", "벤치프레스", "데드리프트", "풀업"], "memory_query": None}
     await gather_context({**request("x"), "route": chat_route(), "plan": plan}, runtime)
     assert counting.calls.count("search_exercises") == 2
+
+
+# --- prefetch_context (beside route_intent) and what gather_context makes of it ---------------
+
+class CountingMemory:
+    """A memory store that counts its searches."""
+
+    def __init__(self, inner):
+        self.inner, self.searches = inner, []
+
+    async def search(self, user_id, query, k):
+        self.searches.append(query)
+        return await self.inner.search(user_id, query, k)
+
+
+async def test_prefetch_context_fetches_what_most_routes_read(runtime, memory, snapshot):
+    await memory.add(DEMO_USER, [("m1", "지난주에 왼쪽 무릎을 다쳤어요")])
+    state = request("무릎이 좀 아픈데 오늘 운동 뭐 해야 돼?")
+    update = await prefetch_context(state, runtime)
+    prefetched = update["prefetched"]
+    assert set(prefetched) == {"active_routines", "profile", "user_memory"}
+    assert [r["routine_name"] for r in prefetched["active_routines"]["value"]][:1] == ["Push Day A"]
+    assert prefetched["profile"]["value"]["username"] == "Alex"
+    # Memories are searched with the message itself: the only query known before any plan.
+    assert prefetched["user_memory"]["query"] == "무릎이 좀 아픈데 오늘 운동 뭐 해야 돼?"
+    assert [m["text"] for m in prefetched["user_memory"]["value"]] == ["지난주에 왼쪽 무릎을 다쳤어요"]
+    assert stable(update) == snapshot
+
+
+async def test_prefetch_context_keeps_failures_instead_of_raising(context, vm):
+    update = await prefetch_context(request("새 프로그램 짜줘"),
+                                    runtime_with(context, vm=FailingVM(vm, {"get_profile"})))
+    prefetched = update["prefetched"]
+    assert prefetched["profile"] == {"error": {"code": "VM_UNAVAILABLE", "retryable": True,
+                                               "message": "VM API get_profile failed with HTTP 503"}}
+    assert "value" in prefetched["active_routines"] and "value" in prefetched["user_memory"]
+
+
+async def test_gather_context_reuses_the_prefetch(context, vm, memory):
+    counting_vm, counting_memory = FailingVM(vm, set()), CountingMemory(memory)
+    runtime = runtime_with(context, vm=counting_vm, memory=counting_memory)
+    state = {**request("새 4주 근비대 프로그램 만들어줘"), "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    state = {**state, **(await prefetch_context(state, runtime))}
+    fetched_before = (list(counting_vm.calls), list(counting_memory.searches))
+
+    update = await gather_context(state, runtime)
+
+    # Only the catalog was left to fetch: routines, profile and memories came from the prefetch.
+    assert counting_vm.calls[len(fetched_before[0]):] == ["search_exercises"] * 7
+    assert counting_memory.searches == fetched_before[1]
+    fresh = await gather_context({k: v for k, v in state.items() if k != "prefetched"}, runtime)
+    assert update == fresh  # the same context as fetching it all now
+
+
+async def test_gather_context_recalls_memories_with_the_plans_own_query(context, vm, memory):
+    counting_vm, counting_memory = FailingVM(vm, set()), CountingMemory(memory)
+    runtime = runtime_with(context, vm=counting_vm, memory=counting_memory)
+    state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
+    state = {**state, **(await prefetch_context(state, runtime))}
+    calls_before = len(counting_vm.calls)
+    await gather_context(state, runtime)
+    assert counting_vm.calls[calls_before:] == []  # routines and profile reused
+    assert counting_memory.searches == ["오늘 운동 뭐 해야 돼?", "부상, 통증"]  # the planner's query
+
+
+@pytest.mark.parametrize("error, expected", [
+    (VMUnavailable("VM API get_profile failed with HTTP 503"), ContextMissing),
+    (VMAuthError("VM API rejected the worker's token (HTTP 401) on GET /users/{userId}/profile"), VMAuthError),
+])
+async def test_a_failed_prefetch_counts_like_a_failed_fetch(error, expected, context, vm):
+    down = FailingVM(vm, set())
+    runtime = runtime_with(context, vm=down)
+    generate = {**request("새 프로그램 짜줘"), "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    prefetched = (await prefetch_context(generate, runtime))["prefetched"]
+    prefetched["profile"] = settle(error)
+    with pytest.raises(expected, match="profile") as raised:
+        await gather_context({**generate, "prefetched": prefetched}, runtime)
+    assert raised.value.code == expected.code
+    # In chat the same failure only degrades the answer.
+    chat = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN, "prefetched": prefetched}
+    update = await gather_context(chat, runtime)
+    assert update["context"]["degraded"] == ["profile"] and "profile" not in update["context"]
 
 
 # --- respond_chat -------------------------------------------------------------------------------

@@ -79,6 +79,28 @@ async def test_a_lone_token_leaves_after_the_linger_without_a_flush(stream_emitt
     assert [m.event()["seq"] for m in standin.stream] == [1]
 
 
+async def test_a_requests_first_token_skips_the_linger(credentials, standin):
+    """The production setting (worker/oci_emitters.py): the first token of each request goes out at
+    once, the rest still batch. The linger here is far longer than the bounded waits below, so
+    only an immediate send can have delivered anything."""
+    client = stream_client(credentials, standin.endpoint, timeout=TIMEOUT)
+    emitter = StreamTokenEmitter(client, STREAM_ID, linger_s=60, first_at_once=True)
+    first, *rest = tokens("req-first", 4)
+    await emitter.emit_token(first)
+    for _ in range(200):  # bounded wait (5 s) for the background send
+        if standin.stream:
+            break
+        await asyncio.sleep(0.025)
+    for event in rest:
+        await emitter.emit_token(event)
+    await asyncio.sleep(0.2)
+    assert [e["seq"] for e in standin.stream_events("req-first")] == [1]  # the others wait for company
+    await emitter.emit_token(tokens("req-second", 1)[0])  # another request's first token: at once too
+    await emitter.flush("req-second")
+    assert [e["seq"] for e in standin.stream_events("req-first")] == [1, 2, 3, 4]
+    assert [c.entries for c in standin.calls_to("stream")] == [1, 4]
+
+
 async def test_entries_of_a_throttled_partition_are_sent_again_in_order(stream_emitter, standin):
     # The service rejects per partition, so one key's entries fail together and resend in order.
     standin.fail_entries_next(lambda index, message: message.key == "req-b")

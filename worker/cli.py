@@ -5,6 +5,7 @@
     reppy-worker --vm-url http://127.0.0.1:8080/internal --example
     reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
     reppy-worker eval routing              measure the router on the labelled cases
+    reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
 
 Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration.
 """
@@ -40,7 +41,23 @@ def main(argv: list[str] | None = None) -> int:
         from worker.evaluation import eval_command
 
         return eval_command(argv[1:])
+    if argv[:1] == ["bench"]:
+        return bench(argv[1:])
     return run(argv)
+
+
+def bench(argv: list[str]) -> int:
+    # bench/ sits beside worker/ in a checkout (it reuses the stand-ins under tests/).
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        from bench.cli import main as bench_main
+    except ImportError:
+        print("reppy-worker bench: run it from a source checkout (bench/ and tests/ are not installed)",
+              file=sys.stderr)
+        return 2
+    return bench_main(argv)
 
 
 def run(argv: list[str]) -> int:

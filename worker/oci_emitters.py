@@ -35,7 +35,9 @@ def build_oci_emitters(settings: Settings) -> dict[str, Any]:
                                timeout=(CONNECT_TIMEOUT_S, STREAM_READ_TIMEOUT_S))
         emitters["tokens"] = StreamTokenEmitter(
             client, settings.OCI_STREAM_ID,
-            retry_strategy=bounded_retry(min(STREAM_RETRY_CAP_S, settings.OCI_PUBLISH_RETRY_S), max_attempts=3))
+            retry_strategy=bounded_retry(min(STREAM_RETRY_CAP_S, settings.OCI_PUBLISH_RETRY_S), max_attempts=3),
+            # The first token skips the 50 ms linger (the first-token delay is what users notice).
+            first_at_once=True)
     if settings.OCI_RESULT_QUEUE_ID:
         from adapters.emit.oci_queue import QueueResultEmitter
 

@@ -5,10 +5,12 @@ they stay in order), value = the token event JSON. The REST API carries both as 
 does not encode them, so this emitter does.
 
 Tokens are batched: a batch leaves `linger_s` after its first event, as soon as `max_batch` events
-are waiting, and at `flush(request_id)`. One batch is in flight at a time, taken in arrival order,
-so `seq` order is kept. Entries the service rejects (`failures` > 0 in a 200 answer) are sent again,
-in order, up to `max_rounds` times; whole-call failures (429, 5xx, connection errors) are retried
-by the SDK within `retry_strategy`'s bounds.
+are waiting, and at `flush(request_id)`. With `first_at_once` a request's first event (seq 1) does
+not wait: it is what the user is watching a spinner for, and one more call per request is cheap.
+One batch is in flight at a time, taken in arrival order, so `seq` order is kept. Entries the
+service rejects (`failures` > 0 in a 200 answer) are sent again, in order, up to `max_rounds`
+times; whole-call failures (429, 5xx, connection errors) are retried by the SDK within
+`retry_strategy`'s bounds.
 
 Token delivery is best effort: a stream outage never fails the request. What could not be
 delivered is logged and counted per request; the runner reads the count with `take_lost` and
@@ -33,7 +35,8 @@ log = logging.getLogger("reppy.emit.stream")
 
 class StreamTokenEmitter:
     def __init__(self, client: Any, stream_id: str, *, retry_strategy: Any = None, linger_s: float = 0.05,
-                 max_batch: int = 50, max_rounds: int = 3, round_pause_s: float = 0.1, cooldown_s: float = 10.0):
+                 max_batch: int = 50, max_rounds: int = 3, round_pause_s: float = 0.1, cooldown_s: float = 10.0,
+                 first_at_once: bool = False):
         self._client = client
         self._stream_id = stream_id
         self._retry = retry_strategy
@@ -42,6 +45,7 @@ class StreamTokenEmitter:
         self._max_rounds = max_rounds
         self._round_pause_s = round_pause_s
         self._cooldown_s = cooldown_s
+        self._first_at_once = first_at_once
         self._down_until = 0.0  # time.monotonic() before which the stream is treated as down
         self._pending: list[TokenEvent] = []
         self._queued = 0  # events ever queued; with `_taken`, lets a flush wait for exactly its share
@@ -55,7 +59,7 @@ class StreamTokenEmitter:
     async def emit_token(self, event: TokenEvent) -> None:
         self._pending.append(event)
         self._queued += 1
-        if len(self._pending) >= self._max_batch:
+        if len(self._pending) >= self._max_batch or (self._first_at_once and event.seq == 1):
             self._cancel_timer()
             self._send_in_background()
         elif self._timer is None:

@@ -9,18 +9,23 @@ each hit is checked once more on the way out — one user's memories never reach
 Point ids come from (userId, key) — the key from the requestId — so a redelivered request
 overwrites its own memories instead of adding copies.
 
-qdrant-client and the embedding model are blocking; every call runs in a worker thread
-(asyncio.to_thread) so the event loop keeps streaming other requests' tokens meanwhile.
+qdrant-client and the embedding model are blocking; every call runs on this store's own threads so
+the event loop keeps streaming other requests' tokens meanwhile. Not on the loop's default executor
+(asyncio.to_thread): LangChain hops through that one on every structured model call (output
+parsing), and a burst of concurrent searches queued there — each waiting for the one embedding
+model — would hold up every model call in the process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +34,9 @@ from worker.errors import MemoryUnavailable, WorkerError
 
 LOCAL_LOCK_HINT = ("local mode serves one process at a time; set QDRANT_URL to a Qdrant server to run "
                    "several worker processes")
+# Local mode runs one call at a time anyway; a server takes several (the embedding stays one at a time).
+LOCAL_THREADS = 1
+SERVER_THREADS = 4
 
 
 class QdrantMemory:
@@ -55,21 +63,31 @@ class QdrantMemory:
         self._open_lock = threading.Lock()
         # The local engine is plain Python over SQLite: one call at a time. A server needs no lock.
         self._call_lock = threading.Lock() if url is None else contextlib.nullcontext()
+        self._threads = LOCAL_THREADS if url is None else SERVER_THREADS
+        self._executor: ThreadPoolExecutor | None = None  # started on first use
 
     async def search(self, user_id: str, query: str, k: int) -> list[dict[str, Any]]:
         """This user's memories closest to `query`: at most k, each scoring at least min_score,
         best first, newest first among equal scores; {text, score, created_at (ISO 8601, UTC)}."""
-        return await asyncio.to_thread(self._search, _checked(user_id), query, k)
+        return await self._in_thread(self._search, _checked(user_id), query, k)
 
     async def add(self, user_id: str, items: list[tuple[str, str]]) -> None:
         """Store (key, text) pairs for this user; the same key overwrites, never duplicates."""
         if items:
-            await asyncio.to_thread(self._add, _checked(user_id), items)
+            await self._in_thread(self._add, _checked(user_id), items)
 
     async def aclose(self) -> None:
         if self._store is not None:
             store, self._store = self._store, None
-            await asyncio.to_thread(store.client.close)
+            await self._in_thread(store.client.close)
+        if self._executor is not None:
+            executor, self._executor = self._executor, None
+            executor.shutdown(wait=False)  # idle by now; a later call starts a new one
+
+    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="reppy-memory")
+        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(function, *args))
 
     def warm_up(self) -> None:
         """Open the store (and load the embedding model) ahead of the first request."""

@@ -6,7 +6,8 @@ newcomers can start it anywhere.
 
 Tests script faults per endpoint (`inject`): an error status, a stall, a broken or odd body, or a
 dropped connection after the request was applied — the lost answer a client cannot tell apart
-from a request that never arrived.
+from a request that never arrived. `latency_s` delays every answer, as a real VM API a network hop
+away would (the benchmark uses 30 ms).
 """
 
 from __future__ import annotations
@@ -48,10 +49,12 @@ class Fault:
 
 class VMStubServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once must not be refused
 
     def __init__(self, host: str, port: int, token: str, *, prefix: str = "/internal",
-                 store: DemoStore | None = None, listen: bool = True):
+                 store: DemoStore | None = None, listen: bool = True, latency_s: float = 0.0):
         self.token = token
+        self.latency_s = latency_s
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
         self.store = store or DemoStore()
         self.calls: list[tuple[str, str]] = []  # (method, raw path) in arrival order, for tests
@@ -98,6 +101,9 @@ class VMStubServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: VMStubServer
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: with Nagle's algorithm the body could wait for the
+    # client's delayed ACK (~40 ms), a delay that is the stub's, not the VM API's.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt: str, *args) -> None:
         log.debug("vm-stub " + fmt, *args)
@@ -122,6 +128,8 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             return self._send(404, {"error": "not found"})
         endpoint, answer = route
+        if self.server.latency_s > 0:
+            time.sleep(self.server.latency_s)
         fault = self.server.next_fault(endpoint)
         if fault is not None and fault.kind == "status":
             return self._send(fault.status, {"error": f"scripted {fault.status}"})

@@ -4,10 +4,13 @@
     POST /v1beta/models/{model}:streamGenerateContent?alt=sse  SSE frames `data: {json}`
 
 Tests script the replies (first in, first out) and read back every request (model, method, headers,
-JSON body). A reply can be an answer (text or JSON, with usage incl. thinking tokens and a finish
+JSON body). A reply may be scripted for one JSON schema (`only_for`), for calls that run concurrently
+with others and so arrive in no fixed order; a schema listed in `reserved` takes only such replies. A reply can be an answer (text or JSON, with usage incl. thinking tokens and a finish
 reason), a blocked prompt, an HTTP error (with a RetryInfo delay), a stall, an error frame in the
 middle of a stream or a stream cut off without its end. A configurable latency (time to first token
-and tokens per second) paces every answer, so a benchmark can reuse the server as it is.
+and tokens per second, per model if wanted) paces every answer, and every call's schedule (arrival,
+first byte sent, last byte sent, client port) is kept and served at `GET /_standin/schedule`, so a
+benchmark can reuse the server as it is and measure the model time itself.
 
 Run it alone (canned answers for every node, so the whole graph runs against it):
 
@@ -24,7 +27,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -61,6 +64,7 @@ class Reply:
     delay_s: float = 0.0  # stall before answering at all
     error_after_chunks: int | None = None  # a stream sends this many chunks, then an error frame
     cut_after_chunks: int | None = None  # a stream sends this many chunks, then drops the connection
+    only_for: str | None = None  # a JSON schema title: only a request asking for it takes this reply
 
     @classmethod
     def answer(cls, text: str, **kwargs: Any) -> Reply:
@@ -111,6 +115,12 @@ class Recorded:
     headers: dict[str, str]
     body: dict[str, Any]
     arrived: float = field(default_factory=time.monotonic)
+    # The stand-in's own schedule (time.monotonic(), system-wide on Linux, so other processes on
+    # this host can compare): the first and the last byte of the answer sent, and the client's
+    # port (one port per TCP connection, so connection reuse shows).
+    first_byte: float | None = None
+    finished: float | None = None
+    client_port: int | None = None
 
     @property
     def generation_config(self) -> dict[str, Any]:
@@ -130,6 +140,15 @@ class Recorded:
     def schema_title(self) -> str | None:
         return (self.generation_config.get("responseJsonSchema") or {}).get("title")
 
+    def timing(self) -> dict[str, Any]:
+        """This call's schedule, as `GET /_standin/schedule` serves it."""
+        thinking = self.generation_config.get("thinkingConfig") or {}
+        return {"model": self.model, "method": self.method, "schema": self.schema_title,
+                "arrived": self.arrived, "first_byte": self.first_byte, "finished": self.finished,
+                "client_port": self.client_port,
+                "thinking_budget": thinking.get("thinkingBudget", thinking.get("thinking_budget")),
+                "max_output_tokens": self.generation_config.get("maxOutputTokens")}
+
 
 Responder = Callable[[Recorded], Reply]
 
@@ -139,9 +158,14 @@ class GeminiStandIn:
     `gemini.base_url`; `gemini.script(Reply…)`; read `gemini.requests`."""
 
     def __init__(self, *, api_key: str = "stand-in-key", latency: Latency = Latency(),
-                 responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0):
+                 responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0,
+                 model_latency: dict[str, Latency] | None = None, reserved: Collection[str] = ()):
         self.api_key = api_key
+        # Schemas whose requests take only replies scripted `only_for` them, never the next one
+        # in line (their calls run beside others, in no fixed order).
+        self.reserved = frozenset(reserved)
         self.latency = latency
+        self.model_latency = dict(model_latency or {})  # per model name; others use `latency`
         self.responder = responder
         self.requests: list[Recorded] = []
         self._replies: collections.deque[Reply] = collections.deque()
@@ -164,6 +188,14 @@ class GeminiStandIn:
         """Scripted replies nobody asked for (a test expecting more calls than happened)."""
         with self._lock:
             return len(self._replies)
+
+    def latency_for(self, model: str) -> Latency:
+        return self.model_latency.get(model, self.latency)
+
+    def schedule(self, since: int = 0) -> list[dict[str, Any]]:
+        """The timing of every call from index `since` on, in arrival order."""
+        with self._lock:
+            return [r.timing() for r in self.requests[since:]]
 
     def start(self) -> GeminiStandIn:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -191,10 +223,16 @@ class GeminiStandIn:
             self.requests.append(recorded)
 
     def _next_reply(self, recorded: Recorded) -> Reply:
+        title = recorded.schema_title
         with self._lock:
             self.requests.append(recorded)
-            if self._replies:
-                return self._replies.popleft()
+            # The first reply scripted for this schema, else the first one scripted for none.
+            for fits in (lambda r: title is not None and r.only_for == title,
+                         lambda r: r.only_for is None and title not in self.reserved):
+                for index, reply in enumerate(self._replies):
+                    if fits(reply):
+                        del self._replies[index]
+                        return reply
         if self.responder is not None:
             return self.responder(recorded)
         return Reply.error(400, "FAILED_PRECONDITION", "stand-in: no reply scripted for this request")
@@ -203,13 +241,14 @@ class GeminiStandIn:
         """Sleep, unless the server is stopping. False when it is."""
         return not (seconds > 0 and self._stopping.wait(seconds))
 
-    def _pace(self, tokens: int) -> bool:
-        rate = self.latency.tokens_per_s
+    def _pace(self, tokens: int, latency: Latency) -> bool:
+        rate = latency.tokens_per_s
         return self._pause(tokens / rate) if rate else True
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once (a benchmark) must not be refused
 
     def __init__(self, address, handler, standin: GeminiStandIn):
         self.standin = standin
@@ -222,9 +261,19 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle's algorithm the body would wait for
+    # the client's delayed ACK of the headers (~40 ms on Linux), a delay no real API adds.
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt: str, *args: Any) -> None:
         pass
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path != "/_standin/schedule":
+            return self._send_json(404, _error_body(404, "NOT_FOUND", f"no such resource: {url.path}"))
+        since = int((parse_qs(url.query).get("since") or ["0"])[0])
+        self._send_json(200, {"calls": self.server.standin.schedule(since)})
 
     def do_POST(self) -> None:
         standin = self.server.standin
@@ -239,7 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return self._send_json(400, _error_body(400, "INVALID_ARGUMENT", "request body is not JSON"))
         recorded = Recorded(model=match["model"], method=match["method"], query=parse_qs(url.query),
-                            headers={k.lower(): v for k, v in self.headers.items()}, body=body)
+                            headers={k.lower(): v for k, v in self.headers.items()}, body=body,
+                            client_port=self.client_address[1])
         given = self.headers.get("x-goog-api-key", "").encode()
         if not hmac.compare_digest(given, standin.api_key.encode()):
             standin._record(recorded)
@@ -253,16 +303,19 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.http_status != 200:
             return self._send_json(reply.http_status, _error_body(
                 reply.http_status, reply.error_status, reply.error_message, reply.retry_delay_s))
-        if not standin._pause(standin.latency.ttft_s):
+        latency = standin.latency_for(recorded.model)
+        if not standin._pause(latency.ttft_s):
             return
         if recorded.method == "generateContent":
-            if not standin._pace(reply.candidate_tokens() + reply.thoughts_tokens):
+            if not standin._pace(reply.candidate_tokens() + reply.thoughts_tokens, latency):
                 return
-            return self._send_json(200, _response(recorded.model, reply, reply.text, reply.finish,
-                                                  reply.candidate_tokens()))
-        self._stream(recorded, reply)
+            self._send_json(200, _response(recorded.model, reply, reply.text, reply.finish,
+                                           reply.candidate_tokens()))
+            recorded.first_byte = recorded.finished = time.monotonic()
+            return None
+        self._stream(recorded, reply, latency)
 
-    def _stream(self, recorded: Recorded, reply: Reply) -> None:
+    def _stream(self, recorded: Recorded, reply: Reply, latency: Latency) -> None:
         standin = self.server.standin
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -283,12 +336,15 @@ class _Handler(BaseHTTPRequestHandler):
             # Cumulative counts, as the real API reports them on every chunk.
             sent_chars += len(piece)
             tokens_now = round(total_tokens * sent_chars / total_chars)
-            if index and not standin._pace(tokens_now - sent_tokens):
+            if index and not standin._pace(tokens_now - sent_tokens, latency):
                 return
             sent_tokens = tokens_now
             last = index == len(pieces) - 1
             self._frame(_response(recorded.model, reply, piece, reply.finish if last else None, tokens_now))
+            if recorded.first_byte is None:
+                recorded.first_byte = time.monotonic()
         self._end()
+        recorded.finished = time.monotonic()
 
     def _frame(self, payload: dict[str, Any]) -> None:
         self._chunk(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\r\n\r\n")

@@ -184,6 +184,7 @@ class OciStandIn(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: OciStandIn
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; see tests/standins/gemini.py
 
     def log_message(self, fmt: str, *args) -> None:  # quiet: tests read `calls` instead
         pass
