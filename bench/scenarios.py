@@ -66,11 +66,23 @@ CHAT_SENTENCES = [
 ]
 CHAT_REPLY = " ".join(CHAT_SENTENCES * 2)  # about 150 words: one streamed chunk per word
 
+def _day(name: str, order: int, *codes_and_reps: tuple[str, int]) -> dict:
+    return {"routine_name": name, "routine_order": order,
+            "plans": [{"exercise_code": code, "sets": 3, "reps": reps} for code, reps in codes_and_reps]}
+
+
+# What the request asks (4 days, hypertrophy) and what the node's checks hold it to: catalog
+# exercises only, one routine per day, the profile's level and equipment.
 PROGRAM = {"program_name": "주 4회 상하체 분할", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 4,
            "experience_level": "INTERMEDIATE", "notes": "상체/하체를 번갈아",
-           "routines": [{"routine_name": "상체 A", "routine_order": 1, "plans": CANNED_PUSH_DAY}]}
+           "routines": [
+               _day("상체 A", 1, ("BARBELL_BENCH_PRESS", 8), ("BARBELL_ROW", 10), ("OVERHEAD_PRESS", 10)),
+               _day("하체 A", 2, ("BARBELL_BACK_SQUAT", 8), ("ROMANIAN_DEADLIFT", 10), ("LEG_CURL", 12)),
+               _day("상체 B", 3, ("INCLINE_DUMBBELL_PRESS", 10), ("LAT_PULLDOWN", 12), ("DUMBBELL_LATERAL_RAISE", 15)),
+               _day("하체 B", 4, ("LEG_PRESS", 12), ("HIP_THRUST", 10), ("STANDING_CALF_RAISE", 15)),
+           ]}
 SWAPPED_PUSH_DAY = [{**CANNED_PUSH_DAY[0], "exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스",
-                     "weight_kg": 28}, CANNED_PUSH_DAY[1]]
+                     "weight_kg": 28}, *CANNED_PUSH_DAY[1:]]
 ROUTINE_UPDATE = {"routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨로 바꿨어요.",
                   "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
                                "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
