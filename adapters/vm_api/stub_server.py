@@ -48,6 +48,7 @@ class Fault:
 
 class VMStubServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # the listen backlog: many workers may connect at once (5 by default)
 
     def __init__(self, host: str, port: int, token: str, *, prefix: str = "/internal",
                  store: DemoStore | None = None, listen: bool = True):
@@ -56,6 +57,7 @@ class VMStubServer(ThreadingHTTPServer):
         self.store = store or DemoStore()
         self.calls: list[tuple[str, str]] = []  # (method, raw path) in arrival order, for tests
         self.searches: list[str] = []  # decoded `q` of each catalog search, for tests
+        self.claims: list[tuple[str, bool]] = []  # (requestId, claimed) of each claim applied, for tests
         self._faults: dict[str, deque[Fault]] = {}
         self._faults_lock = threading.Lock()
         # listen=False binds the port without accepting: connections are refused until listen().
@@ -184,7 +186,9 @@ def _claim(server: VMStubServer, parts, query, body):
     request_id = body.get("requestId") if isinstance(body, dict) else None
     if not isinstance(request_id, str) or not request_id:
         return 400, {"error": "requestId required"}
-    return 200, {"claimed": server.store.claim(request_id)}
+    claimed = server.store.claim(request_id)
+    server.claims.append((request_id, claimed))
+    return 200, {"claimed": claimed}
 
 
 def _profile(server: VMStubServer, parts, query, body):

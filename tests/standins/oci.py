@@ -86,6 +86,8 @@ class OciStandIn(ThreadingHTTPServer):
         self._statuses: dict[str, list[int]] = {"stream": [], "queue": []}
         self._always: dict[str, int | None] = {"stream": None, "queue": None}
         self._entry_filters: list[EntryFilter] = []
+        self._stalls: dict[str, list[float]] = {"stream": [], "queue": []}
+        self.stalls_started = 0  # stalled calls so far (a test waits for one to be under way)
         self._offsets = {str(p): itertools.count() for p in range(partitions)}
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -118,6 +120,11 @@ class OciStandIn(ThreadingHTTPServer):
         with self.lock:
             self._always[service] = status
 
+    def stall_next(self, service: str, *seconds: float) -> None:
+        """Hold the next calls to `service` this long each before handling them normally."""
+        with self.lock:
+            self._stalls[service].extend(seconds)
+
     def fail_entries_next(self, reject: EntryFilter) -> None:
         """In the next stream PutMessages, reject the entries `reject` picks (a 200 with failures)."""
         with self.lock:
@@ -146,6 +153,13 @@ class OciStandIn(ThreadingHTTPServer):
         return condition()
 
     # -- serving (called by the handler) -----------------------------------------------------
+
+    def _scripted_stall(self, service: str) -> float:
+        with self.lock:
+            if not self._stalls.get(service):
+                return 0.0
+            self.stalls_started += 1
+            return self._stalls[service].pop(0)
 
     def _scripted_status(self, service: str) -> int | None:
         with self.lock:
@@ -197,6 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(service, 401, problem, key_id)
         if service == "other":
             return self._error(service, 404, "no such resource", key_id)
+        stall = self.server._scripted_stall(service)
+        if stall:
+            time.sleep(stall)
         status = self.server._scripted_status(service)
         if status is not None:
             return self._error(service, status, "scripted failure", key_id)
