@@ -112,7 +112,7 @@ async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | N
     async def one(index: int, delivery) -> dict[str, Any]:
         request_id = request_id_of(delivery)
         async with gate:
-            if request_id is not None and request_id not in kept and not taken.take(request_id):
+            if request_id is not None and not taken.take(request_id):
                 log.info("request %s delivered again to the instance that took it: skipped", request_id)
                 return {"index": index, "requestId": request_id, "status": "SKIPPED", "error": None, "tokens": 0}
             # Measured when the request starts: time spent waiting for the gate is already gone.
@@ -122,8 +122,14 @@ async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | N
             except Exception as exc:  # publishing the result failed: this delivery must come again
                 taken.release(request_id)
                 return _not_published(index, request_id, exc, kept)
-            if outcome.status == "SKIPPED" and (event := kept.pop(outcome.request_id)) is not None:
-                return await _publish_kept(index, event, deps, kept)
+            earlier = kept.pop(outcome.request_id)
+            if outcome.status == "SKIPPED" and earlier is not None:
+                published = await _publish_kept(index, earlier, deps, kept)
+                if published["status"] == UNPUBLISHED:
+                    taken.release(request_id)
+                return published
+            # Otherwise a result has just gone out (or the request is another instance's): a result
+            # kept from an earlier delivery is stale and must never follow it.
         return {"index": index, "requestId": outcome.request_id, "status": outcome.status,
                 "error": outcome.error_code, "tokens": outcome.tokens}
 

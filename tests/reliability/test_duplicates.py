@@ -22,7 +22,7 @@ from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # n
 from tests.reliability.conftest import STALL_S
 from tests.standins.vm import TOKEN
 from worker.dependencies import build_dependencies
-from worker.invocation import run_invocation
+from worker.invocation import TakenRequests, UnpublishedResults, run_invocation
 from worker.runner import handle
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -160,3 +160,29 @@ async def test_a_batch_redelivered_after_a_502_never_answers_a_lost_claim_twice(
         ("req-b", "CLARIFY", True), ("req-a", "SKIPPED", None)]
     assert [rid for rid, _ in vm_stub.claims].count("req-a") == 0  # not even asked: this instance knew
     ledger.one_result_each(["req-a", "req-b"], standin.queue_events())
+
+
+async def test_a_result_kept_for_a_lost_claim_never_follows_the_real_answer(
+        vm_stub, http_vm, settings, llm, memory, standin, oci_config_file, ledger):
+    """A's claim fails with a 5xx the VM never recorded and its FAILED result cannot be published
+    (kept). Redelivered twice over, A is claimed afresh and answered; the kept FAILED result is then
+    stale and must never go out after the answer."""
+    credentials = oci_credentials("config", config_file=str(oci_config_file))
+    results = QueueResultEmitter(queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), QUEUE_ID,
+                                 retry_strategy=bounded_retry(0.3, base_sleep_s=0.02))
+    deps = build_dependencies(settings, llm=llm, vm=http_vm, memory=memory, tokens=CollectingEmitter(),
+                              results=results)
+    kept, taken = UnpublishedResults(), TakenRequests()
+    a = request(MESSAGES[0], request_id="req-stale", stream=False)
+    vm_stub.inject("claim", Fault("status", status=503))
+    standin.fail_always("queue", 503)
+    ledger.fault(2)
+    first = await run_invocation(json.dumps([a]).encode(), deps, unpublished=kept, taken=taken)
+    assert [(o["status"], o["error"]) for o in first.outcomes] == [("UNPUBLISHED", "RESULT_NOT_PUBLISHED")]
+
+    standin.fail_always("queue", None)
+    again = await run_invocation(json.dumps([a, a]).encode(), deps, concurrency=1, unpublished=kept, taken=taken)
+    ledger.duplicate(2)
+    assert [o["status"] for o in again.outcomes] == ["SUCCEEDED", "SKIPPED"]
+    ledger.one_result_each(["req-stale"], standin.queue_events())
+    assert len(kept) == 0
