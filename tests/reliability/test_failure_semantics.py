@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_client
-from adapters.emit.oci_queue import QueueResultEmitter
+from adapters.emit.oci_queue import QueueResultEmitter, ResultNotPublished
 from adapters.memory.qdrant import QdrantMemory
 from adapters.vm_api.http import CLAIM_ATTEMPTS, GET_ATTEMPTS, HttpVMApi
 from adapters.vm_api.stub_server import Fault
@@ -156,3 +156,24 @@ async def test_a_transient_result_queue_failure_is_retried_and_published_once(
     [published] = standin.queue_events()
     assert published["status"] == "SUCCEEDED" and published["final"]["reply"]
     ledger.one_result_each(["req-queue-blip"], standin.queue_events())
+
+
+async def test_results_go_out_as_soon_as_the_queue_is_back(settings, llm, vm, memory, events, standin,
+                                                           oci_config_file, ledger):
+    """A queue outage long enough for a dozen failed calls must not keep results back once it is
+    over (the SDK's default circuit breaker would refuse every call for 30 s more)."""
+    credentials = oci_credentials("config", config_file=str(oci_config_file))
+    results = QueueResultEmitter(queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), QUEUE_ID,
+                                 retry_strategy=bounded_retry(0.3, max_attempts=4, base_sleep_s=0.01))
+    deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=results)
+    standin.fail_always("queue", 503)
+    for n in range(3):
+        with pytest.raises(ResultNotPublished):
+            await handle(request("음…", request_id=f"req-outage-{n}"), deps)
+    failed_calls = len(standin.calls_to("queue"))
+    ledger.fault(failed_calls)
+    assert failed_calls >= 10
+    standin.fail_always("queue", None)  # the queue is back
+    outcome = await handle(request("음…", request_id="req-after-outage"), deps)
+    assert outcome.status == "CLARIFY"
+    ledger.one_result_each(["req-after-outage"], standin.queue_events())
