@@ -59,6 +59,7 @@ class VMStubServer(ThreadingHTTPServer):
         self.searches: list[str] = []  # decoded `q` of each catalog search, for tests
         self.claims: list[tuple[str, bool]] = []  # (requestId, claimed) of each claim applied, for tests
         self._faults: dict[str, deque[Fault]] = {}
+        self.faults_served = 0  # scripted faults used so far, for tests
         self._faults_lock = threading.Lock()
         # listen=False binds the port without accepting: connections are refused until listen().
         super().__init__((host, port), _Handler, bind_and_activate=False)
@@ -82,7 +83,15 @@ class VMStubServer(ThreadingHTTPServer):
     def next_fault(self, endpoint: str) -> Fault | None:
         with self._faults_lock:
             queue = self._faults.get(endpoint)
-            return queue.popleft() if queue else None
+            fault = queue.popleft() if queue else None
+            if fault is not None:
+                self.faults_served += 1
+            return fault
+
+    def clear_faults(self) -> None:
+        """Forget every fault not used yet."""
+        with self._faults_lock:
+            self._faults.clear()
 
     def start_in_thread(self) -> threading.Thread:
         # A short poll interval keeps stop() quick (shutdown waits for the next poll).

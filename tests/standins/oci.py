@@ -88,6 +88,7 @@ class OciStandIn(ThreadingHTTPServer):
         self._entry_filters: list[EntryFilter] = []
         self._stalls: dict[str, list[float]] = {"stream": [], "queue": []}
         self.stalls_started = 0  # stalled calls so far (a test waits for one to be under way)
+        self.entry_failures_served = 0  # PutMessages calls that had entries rejected on purpose
         self._offsets = {str(p): itertools.count() for p in range(partitions)}
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -124,6 +125,15 @@ class OciStandIn(ThreadingHTTPServer):
         """Hold the next calls to `service` this long each before handling them normally."""
         with self.lock:
             self._stalls[service].extend(seconds)
+
+    def clear_faults(self) -> None:
+        """Back to normal: no scripted statuses, stalls or entry failures left."""
+        with self.lock:
+            for service in ("stream", "queue"):
+                self._statuses[service].clear()
+                self._stalls[service].clear()
+                self._always[service] = None
+            self._entry_filters.clear()
 
     def fail_entries_next(self, reject: EntryFilter) -> None:
         """In the next stream PutMessages, reject the entries `reject` picks (a 200 with failures)."""
@@ -171,6 +181,7 @@ class OciStandIn(ThreadingHTTPServer):
         now = time.time()
         with self.lock:
             reject = self._entry_filters.pop(0) if self._entry_filters else None
+            self.entry_failures_served += reject is not None
             entries = []
             for index, (key, value) in enumerate(messages):
                 partition = str(int(hashlib.sha256((key or "").encode()).hexdigest(), 16) % self.partitions)

@@ -70,6 +70,11 @@ class QdrantStandIn(ThreadingHTTPServer):
         with self._faults_lock:
             self._always = fault
 
+    def clear_faults(self) -> None:
+        with self._faults_lock:
+            self._faults.clear()
+            self._always = None
+
     def _next_fault(self) -> QdrantFault | None:
         with self._faults_lock:
             fault = self._faults.pop(0) if self._faults else self._always
