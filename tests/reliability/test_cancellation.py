@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 
@@ -206,3 +207,33 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
     assert [rid for rid, _ in vm.claims] == ["req-term-slow"]
     assert "response" not in answer or answer["response"].status_code != 200  # the call did not succeed
     ledger.one_result_each(["req-term-slow"], results)
+
+
+def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
+    vm = VMStubServer("127.0.0.1", 0, "cli-vm-token")
+    vm.inject("active-routines", Fault("stall", seconds=30.0))
+    vm.start_in_thread()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))}
+    env.update({"VM_INTERNAL_TOKEN": "cli-vm-token", "QDRANT_PATH": ":memory:", "PYTHONPATH": str(REPO)})
+    body = json.dumps(request(CHAT, request_id="req-ctrl-c"), ensure_ascii=False)
+    process = subprocess.Popen([sys.executable, "-m", "worker.cli", "--vm-url", vm.base_url, "-j", body], cwd=REPO,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for _ in range(600):  # bounded: until the request is claimed and waiting on the VM
+            if any(path.endswith("/active-routines") for _, path in vm.calls) or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        ledger.fault()
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+        vm.stop()
+    result = json.loads(stdout.decode().splitlines()[-1])
+    assert (result["requestId"], result["status"], result["error"]["code"]) == ("req-ctrl-c", "FAILED", "CANCELLED")
+    assert process.returncode == 130
+    assert "Traceback" not in stderr.decode() and "interrupted" in stderr.decode()
+    ledger.one_result_each(["req-ctrl-c"], [result])
