@@ -7,7 +7,7 @@ It speaks their wire protocol: it checks each request's OCI HTTP signature (the 
 rebuilt from the listed headers, verified with the test identity's public key; the body digest
 when it is signed; a fresh Date), decodes stream keys and values from base64, answers with the
 services' JSON shapes and error bodies, and records what it accepted. Tests script failures:
-whole-call statuses (500, 429, …) and per-entry stream failures (a 200 with `failures` > 0).
+whole-call statuses (500, 429, …), per-entry stream failures (a 200 with `failures` > 0) and stalls.
 """
 
 from __future__ import annotations
