@@ -57,9 +57,6 @@ class UnpublishedResults:
     def __len__(self) -> int:
         return len(self._results)
 
-    def __contains__(self, request_id: object) -> bool:
-        return request_id in self._results
-
 
 class TakenRequests:
     """RequestIds this instance has taken on — in flight or answered — the oldest forgotten past
