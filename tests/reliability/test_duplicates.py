@@ -51,7 +51,7 @@ async def test_200_concurrent_deliveries_of_50_requests_give_50_results(
     shuffle = random.Random(9)
     instances = []
     for _ in range(INSTANCES):
-        vm = HttpVMApi(vm_stub.base_url, TOKEN)  # its own connection pool, as another process has
+        vm = HttpVMApi(vm_stub.base_url, TOKEN, read_timeout=30)  # its own pool, as another process has
         tokens = CollectingEmitter()
         deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=tokens,
                                   results=queue_results(credentials, standin))
