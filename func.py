@@ -11,10 +11,12 @@ invocation and reused while the instance stays warm. Nothing heavy is imported b
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import json
 import logging
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +36,10 @@ JSON = {"Content-Type": "application/json"}
 
 _deps = None  # built on first use, reused while this instance is warm
 _unpublished = None  # results that could not be published, for when their request comes again
+_taken = None  # requestIds this instance has taken on, so a redelivery here is never answered twice
+_invocations: set[asyncio.Task] = set()  # in flight, cancelled on SIGTERM
+_sigterm_loop = None  # the event loop our SIGTERM handler is installed on
+SHUTDOWN_GRACE_S = 8.0  # after SIGTERM: time for the cancelled requests to publish their results
 
 
 def _dependencies():
@@ -50,8 +56,18 @@ def _dependencies():
 
 
 async def handler(ctx, data: io.BytesIO | bytes | None = None):
-    global _unpublished
     deadline = _deadline(ctx)  # first: a cold start's set-up is spent from the same budget
+    _watch_sigterm()
+    task = asyncio.current_task()
+    _invocations.add(task)
+    try:
+        return await _invoke(ctx, data, deadline)
+    finally:
+        _invocations.discard(task)
+
+
+async def _invoke(ctx, data, deadline: float):
+    global _unpublished, _taken
     body = _read(data)
     try:
         deps = _dependencies()
@@ -59,14 +75,46 @@ async def handler(ctx, data: io.BytesIO | bytes | None = None):
         log.error("cannot start the worker: %s", _describe(exc))
         return _respond(ctx, 502, {"error": {"code": "CONFIG_ERROR", "message": _describe(exc)}})
 
-    from worker.invocation import UnpublishedResults, run_invocation
+    from worker.invocation import TakenRequests, UnpublishedResults, run_invocation
 
     if _unpublished is None:
-        _unpublished = UnpublishedResults()
+        _unpublished, _taken = UnpublishedResults(), TakenRequests()
     settings = deps.settings
     report = await run_invocation(body, deps, deadline=deadline, reserve_s=settings.DEADLINE_RESERVE_S,
-                                  concurrency=settings.BATCH_CONCURRENCY, unpublished=_unpublished)
+                                  concurrency=settings.BATCH_CONCURRENCY, unpublished=_unpublished,
+                                  taken=_taken)
     return _respond(ctx, report.status_code, report.body())
+
+
+def _watch_sigterm() -> None:
+    """fdk answers SIGTERM by stopping its event loop there and then, abandoning the requests in
+    flight. They are claimed, so a redelivery would be skipped and nobody would ever answer them.
+    Instead, cancel them — each publishes a CANCELLED result — and stop the loop once they have.
+    (SIGKILL cannot be caught: the deadline reserve is what keeps the platform from needing it.)"""
+    global _sigterm_loop
+    loop = asyncio.get_running_loop()
+    if _sigterm_loop is loop:
+        return
+    try:
+        loop.add_signal_handler(signal.SIGTERM, _on_sigterm, loop)
+    except (NotImplementedError, RuntimeError, ValueError):  # not on the main thread, or no signals here
+        return
+    _sigterm_loop = loop
+
+
+def _on_sigterm(loop: asyncio.AbstractEventLoop) -> None:
+    pending = [task for task in _invocations if not task.done()]
+    log.warning("SIGTERM: cancelling %d invocation(s) in flight; their claimed requests publish CANCELLED "
+                "results", len(pending))
+    for task in pending:
+        task.cancel()
+
+    async def stop_when_published() -> None:
+        if pending:
+            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
+        loop.stop()  # what fdk itself does on SIGTERM
+
+    loop.create_task(stop_when_published())
 
 
 def _respond(ctx, status: int, payload: dict):

@@ -43,6 +43,7 @@ def with_(**changes):
     return {**SEED_EXAMPLE, **changes}
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("raw, field", [
     (with_(conversation_history=[]), "conversation_history"),
     ({k: v for k, v in SEED_EXAMPLE.items() if k != "userId"}, "userId"),
@@ -70,6 +71,7 @@ def test_invalid_requests_name_the_problem(raw, field):
     assert "input_value" not in info.value.message  # never echo (possibly private) input back
 
 
+@pytest.mark.reliability
 @pytest.mark.parametrize("raw, message", [
     (b"not json", "not valid JSON"),
     (b"\xff\xfe\x00", "not valid UTF-8"),

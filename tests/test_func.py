@@ -84,6 +84,7 @@ async def test_connector_hub_batch_every_item_shape_processed_independently(warm
         assert "".join(t.delta for t in mine) == results[rid].final["reply"]
 
 
+@pytest.mark.reliability
 async def test_duplicate_request_in_one_batch_runs_once(warm, events):
     same = request(CHAT, request_id="req-dup")
     _, body, _ = await invoke(json.dumps([same, envelope(same)], ensure_ascii=False))
@@ -91,6 +92,7 @@ async def test_duplicate_request_in_one_batch_runs_once(warm, events):
     assert [r.requestId for r in events.results] == ["req-dup"]
 
 
+@pytest.mark.reliability
 async def test_past_deadline_publishes_a_timeout_result(warm, events):
     status, body, _ = await invoke(json.dumps(request(CHAT, request_id="req-late")), deadline=in_seconds(-1))
     [result] = events.results
@@ -98,6 +100,7 @@ async def test_past_deadline_publishes_a_timeout_result(warm, events):
     assert result.status == "FAILED" and result.error.code == "TIMEOUT" and result.error.retryable
 
 
+@pytest.mark.reliability
 async def test_work_stops_reserve_seconds_before_the_deadline(warm, events, monkeypatch):
     async def slow(*args):  # a VM call that would outlive the invocation
         import asyncio
@@ -112,6 +115,7 @@ async def test_work_stops_reserve_seconds_before_the_deadline(warm, events, monk
     assert time.monotonic() - started < 2.5  # answered before the deadline, not at the platform's kill
 
 
+@pytest.mark.reliability
 async def test_unpublishable_result_fails_the_invocation(settings, llm, vm, memory, events, standin,
                                                          oci_config_file, monkeypatch):
     client = queue_client(oci_credentials("config", config_file=str(oci_config_file)), standin.endpoint,

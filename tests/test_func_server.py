@@ -134,6 +134,7 @@ def test_request_streams_tokens_in_order_and_publishes_one_result(fn_server, sta
     assert "Push Day A" in result["final"]["reply"]
 
 
+@pytest.mark.reliability
 def test_duplicate_request_id_produces_neither_tokens_nor_a_result(fn_server, standin):
     first, _ = fn_server.call(request(CHAT, request_id="req-fdk-dup"))
     assert first.json()["outcomes"][0]["status"] == "SUCCEEDED"
@@ -163,6 +164,7 @@ def test_batch_of_three_gives_three_results(fn_server, standin):
     assert standin.stream_events("req-fdk-b2") == []  # structured output is not streamed
 
 
+@pytest.mark.reliability
 def test_short_deadline_publishes_failed_timeout_before_the_deadline(fn_server, standin):
     # The slow user's VM calls take 8 s; the call has 4 s, of which RESERVE_S are kept for publishing.
     response, deadline = fn_server.call(request(CHAT, request_id="req-fdk-late", user_id=SLOW_USER),
@@ -175,6 +177,7 @@ def test_short_deadline_publishes_failed_timeout_before_the_deadline(fn_server, 
     assert message.received_at < deadline  # published while the platform would still take it
 
 
+@pytest.mark.reliability
 def test_result_that_cannot_be_published_answers_502(fn_server, standin):
     standin.fail_always("queue", 503)
     try:
@@ -195,6 +198,7 @@ def test_result_that_cannot_be_published_answers_502(fn_server, standin):
     assert result["status"] == "CLARIFY"
 
 
+@pytest.mark.reliability
 def test_stream_outage_still_publishes_the_result_and_counts_the_loss(fn_server, standin):
     standin.fail_always("stream", 500)
     try:

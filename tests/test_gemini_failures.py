@@ -43,7 +43,7 @@ from tests.standins.gemini import Reply
 from worker.dependencies import build_dependencies
 from worker.runner import handle
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 
 def only_result(events):

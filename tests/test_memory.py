@@ -68,6 +68,7 @@ QUERIES = ["무릎 부상", "knee injury", "지난주에 왼쪽 무릎을 다쳤
            "bench press goal", "오늘 운동 뭐 해야 돼?"]
 
 
+@pytest.mark.reliability
 async def test_users_never_see_each_others_memories(backend):
     make, server = backend
     memory = make(min_score=0.0)

@@ -74,6 +74,7 @@ async def test_a_fact_told_once_is_in_the_next_request_of_that_user_only(
     assert state["context"].get("user_memory") == []
 
 
+@pytest.mark.reliability
 async def test_a_redelivered_request_never_duplicates_its_memories(settings, llm, memory):
     message = "I hurt my left knee last week. I can only train 3 days a week."
     for delivery in range(3):
@@ -86,6 +87,7 @@ async def test_a_redelivered_request_never_duplicates_its_memories(settings, llm
                                                      "I hurt my left knee last week"]
 
 
+@pytest.mark.reliability
 async def test_a_broken_memory_store_never_costs_the_answer(settings, llm, caplog):
     with running_qdrant() as server:
         gone = server.url

@@ -135,6 +135,7 @@ async def test_whole_call_errors_are_retried_by_the_sdk(stream_emitter, standin)
     assert [c.status for c in standin.calls_to("stream")] == [500, 429, 200]
 
 
+@pytest.mark.reliability
 async def test_stream_outage_loses_tokens_without_raising(stream_emitter, standin, caplog):
     standin.fail_always("stream", 503)
     for event in tokens("req-down", 12):
@@ -165,6 +166,7 @@ async def test_stream_is_tried_again_after_the_cool_down(credentials, standin):
     assert [e["seq"] for e in standin.stream_events("req-cd")] == [3]
 
 
+@pytest.mark.reliability
 async def test_partial_failures_that_never_clear_are_counted(stream_emitter, standin):
     for _ in range(3):
         standin.fail_entries_next(lambda index, message: message.key == "req-p")
@@ -187,6 +189,7 @@ async def test_result_is_one_queue_message_with_the_result_json(result_emitter, 
     assert standin.calls_to("queue")[0].key_id == identity.api_key_id
 
 
+@pytest.mark.reliability
 async def test_result_publishing_retries_throttling_and_5xx(result_emitter, standin):
     standin.fail_next("queue", 429, 500, 503)
     await result_emitter.emit_result(result_event())
@@ -194,6 +197,7 @@ async def test_result_publishing_retries_throttling_and_5xx(result_emitter, stan
     assert len(standin.queue) == 1
 
 
+@pytest.mark.reliability
 async def test_result_that_cannot_be_published_raises_after_bounded_retries(result_emitter, standin):
     standin.fail_always("queue", 500)
     with pytest.raises(ResultNotPublished) as raised:
@@ -276,6 +280,7 @@ async def test_runner_publishes_through_the_oci_emitters_built_from_settings(
     assert "tokens_lost" not in result["meta"]
 
 
+@pytest.mark.reliability
 async def test_stream_outage_never_costs_the_result(settings, llm, vm, memory, standin, oci_config_file):
     deps = build_dependencies(oci_settings(settings, oci_config_file, standin.endpoint), llm=llm, vm=vm, memory=memory)
     standin.fail_always("stream", 500)
@@ -285,6 +290,7 @@ async def test_stream_outage_never_costs_the_result(settings, llm, vm, memory, s
     assert result["meta"]["tokens_lost"] == result["meta"]["tokens_streamed"] == outcome.tokens >= 2
 
 
+@pytest.mark.reliability
 async def test_result_queue_outage_makes_handle_raise(settings, llm, vm, memory, standin, oci_config_file):
     deps = build_dependencies(oci_settings(settings, oci_config_file, standin.endpoint), llm=llm, vm=vm, memory=memory)
     standin.fail_always("queue", 503)

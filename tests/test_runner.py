@@ -71,6 +71,7 @@ async def test_failure_after_claim_is_one_failed_result(deps, events):
     assert result.meta.intent == "UPDATE_ROUTINE"
 
 
+@pytest.mark.reliability
 async def test_unexpected_error_is_internal_without_trace(deps, events, monkeypatch, caplog):
     async def explode(*args):
         raise KeyError("secret-internal-detail")
@@ -92,6 +93,7 @@ async def test_unexpected_error_is_internal_without_trace(deps, events, monkeypa
     assert "Traceback" not in result.model_dump_json()
 
 
+@pytest.mark.reliability
 async def test_duplicate_delivery_is_skipped(deps, events):
     first = await handle(request("오늘 운동 뭐 해야 돼?"), deps)
     second = await handle(request("오늘 운동 뭐 해야 돼?"), deps)
@@ -99,6 +101,7 @@ async def test_duplicate_delivery_is_skipped(deps, events):
     assert len(events.results) == 1
 
 
+@pytest.mark.reliability
 async def test_invalid_request_with_id_gets_failed_result(deps, events):
     outcome = await handle({"requestId": "req-bad-1", "userId": "user-67890", "conversation_history": []}, deps)
     result = only_result(events)
@@ -112,6 +115,7 @@ async def test_invalid_request_without_id_emits_nothing(deps, events):
     assert outcome.status == "INVALID" and events.results == []
 
 
+@pytest.mark.reliability
 async def test_timeout_is_a_failed_result(deps, events, monkeypatch):
     async def slow(*args):
         await asyncio.sleep(5)

@@ -16,7 +16,7 @@ from worker.dependencies import build_dependencies
 from worker.errors import VMAuthError, VMUnavailable
 from worker.runner import handle
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
 READ_TIMEOUT_S = 0.3
 STALL_S = 1.0  # comfortably past the read timeout

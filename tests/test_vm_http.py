@@ -77,6 +77,7 @@ async def test_a_longer_prefix_is_kept():
         assert stub.calls == [("GET", "/api/v2/internal/users/user-12345/active-routines")]
 
 
+@pytest.mark.reliability
 async def test_user_id_is_one_encoded_path_segment():
     data = copy.deepcopy(demo_data())
     data["users"]["coach:kim@gym.kr"] = data["users"].pop("user-12345")

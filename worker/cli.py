@@ -7,7 +7,8 @@
     reppy-worker eval routing              measure the router on the labelled cases
     reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
 
-Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration.
+Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration,
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -77,7 +78,11 @@ def run(argv: list[str]) -> int:
         parser.print_usage(sys.stderr)
         print("reppy-worker: give a request with -f, -j, --example or on stdin", file=sys.stderr)
         return 2
-    return asyncio.run(_run_one(raw, settings))
+    try:
+        return asyncio.run(_run_one(raw, settings))
+    except KeyboardInterrupt:  # Ctrl-C: a claimed request has printed its CANCELLED result already
+        print("reppy-worker: interrupted", file=sys.stderr)
+        return 130
 
 
 async def _run_one(raw: str | bytes | dict, settings) -> int:

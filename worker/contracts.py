@@ -17,6 +17,7 @@ MAX_TURNS = 2_000
 MAX_METADATA_BYTES = 16_384
 MAX_METADATA_DEPTH = 6
 MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_FIELD_NAME_CHARS = 40  # of an unknown field's name, when an error message names it
 
 # Ids reach URL paths and log lines: keep them to a safe, unambiguous alphabet.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
@@ -121,14 +122,13 @@ def parse_request(raw: bytes | str | dict) -> WorkerRequest:
         try:
             raw = bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
-            raise InvalidRequest("request body is not valid UTF-8") from None
+            error = InvalidRequest("request body is not valid UTF-8")
+            error.request_id = _salvage_request_id(bytes(raw))
+            raise error from None
     if isinstance(raw, str):
         if len(raw) > MAX_BODY_BYTES:
             raise InvalidRequest(f"request body is larger than {MAX_BODY_BYTES} bytes")
-        try:
-            raw = json.loads(raw)
-        except (json.JSONDecodeError, RecursionError):
-            raise InvalidRequest("request body is not valid JSON") from None
+        raw = _load_json(raw)
     if not isinstance(raw, dict):
         raise InvalidRequest("request must be a JSON object")
     try:
@@ -137,6 +137,27 @@ def parse_request(raw: bytes | str | dict) -> WorkerRequest:
         error = InvalidRequest(describe_validation_error(exc))
         error.request_id = readable_request_id(raw)
         raise error from None
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise InvalidRequest("request body is not valid JSON") from None
+    except RecursionError:
+        raise InvalidRequest("request body is nested too deeply") from None
+    except ValueError:  # json refuses integers of more than 4300 digits (int_max_str_digits)
+        raise InvalidRequest("request body holds a number too long to read") from None
+
+
+def _salvage_request_id(body: bytes) -> str | None:
+    """The requestId of a body that is JSON apart from some invalid UTF-8 (in a message, say), so
+    the sender still gets a FAILED result under it. The id itself must be valid as always."""
+    try:
+        value = json.loads(body.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return None
+    return readable_request_id(value) if isinstance(value, dict) else None
 
 
 def readable_request_id(raw: dict) -> str | None:
@@ -148,6 +169,15 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One line per problem, naming the field; input values are left out (they may be huge or private)."""
     parts = []
     for err in exc.errors(include_url=False, include_input=False)[:10]:
-        where = ".".join(str(p) for p in err["loc"]) or "request"
+        where = ".".join(_field_name(p) for p in err["loc"]) or "request"
         parts.append(f"{where}: {err['msg']}")
     return "invalid request: " + "; ".join(parts)
+
+
+def _field_name(part: str | int) -> str:
+    """A location part as it may appear in a message: an unknown field's name is input too, so it
+    is shortened and its control characters escaped (it ends up in logs and in the result)."""
+    if isinstance(part, int):
+        return str(part)
+    shown = part if len(part) <= MAX_FIELD_NAME_CHARS else part[:MAX_FIELD_NAME_CHARS] + "…"
+    return shown if shown.isprintable() else json.dumps(shown)[1:-1]

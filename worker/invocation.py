@@ -11,6 +11,12 @@ and it has already been answered with a FAILED result where it had a readable re
 A redelivered request is already claimed, so the runner skips it. The result that could not be
 published is therefore kept (`UnpublishedResults`, per warm instance) and published when its request
 comes again, instead of running the request a second time.
+
+A warm instance also remembers the requestIds it has taken on (`TakenRequests`) and skips a
+delivery of one of them without asking the VM. The VM's claim decides everywhere else; this closes
+the one gap it leaves: when a claim's answer was lost, the worker has already published a FAILED
+result, and if the VM never recorded that claim, a redelivery (a Connector Hub retry of the batch,
+say) would be claimed afresh and answered a second time.
 """
 
 from __future__ import annotations
@@ -52,6 +58,27 @@ class UnpublishedResults:
         return len(self._results)
 
 
+class TakenRequests:
+    """RequestIds this instance has taken on — in flight or answered — the oldest forgotten past
+    `capacity`."""
+
+    def __init__(self, capacity: int = 10_000):
+        self._capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def take(self, request_id: str) -> bool:
+        """True when the request is new to this instance (and is now taken)."""
+        if request_id in self._ids:
+            return False
+        self._ids[request_id] = None
+        while len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+        return True
+
+    def release(self, request_id: str | None) -> None:
+        self._ids.pop(request_id, None)
+
+
 @dataclass
 class InvocationReport:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
@@ -70,27 +97,45 @@ class InvocationReport:
 
 async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | None = None,
                          reserve_s: float = 0.0, concurrency: int = 4,
-                         unpublished: UnpublishedResults | None = None) -> InvocationReport:
-    """`deadline` is on the `time.monotonic()` clock; None means no deadline."""
+                         unpublished: UnpublishedResults | None = None,
+                         taken: TakenRequests | None = None) -> InvocationReport:
+    """`deadline` is on the `time.monotonic()` clock; None means no deadline. `unpublished` and
+    `taken` belong to the warm instance (fresh ones when left out)."""
     deliveries = split_deliveries(body)
     gate = asyncio.Semaphore(concurrency)
     kept = unpublished if unpublished is not None else UnpublishedResults()
+    taken = taken if taken is not None else TakenRequests()
 
     async def one(index: int, delivery) -> dict[str, Any]:
+        request_id = request_id_of(delivery)
         async with gate:
+            if request_id is not None and not taken.take(request_id):
+                log.info("request %s delivered again to the instance that took it: skipped", request_id)
+                return {"index": index, "requestId": request_id, "status": "SKIPPED", "error": None, "tokens": 0}
             # Measured when the request starts: time spent waiting for the gate is already gone.
             timeout_s = None if deadline is None else max(0.0, deadline - reserve_s - time.monotonic())
             try:
                 outcome = await handle(delivery, deps, timeout_s=timeout_s)
             except Exception as exc:  # publishing the result failed: this delivery must come again
-                return _not_published(index, request_id_of(delivery), exc, kept)
-            if outcome.status == "SKIPPED" and (event := kept.pop(outcome.request_id)) is not None:
-                return await _publish_kept(index, event, deps, kept)
+                taken.release(request_id)
+                return _not_published(index, request_id, exc, kept)
+            earlier = kept.pop(outcome.request_id)
+            if outcome.status == "SKIPPED" and earlier is not None:
+                published = await _publish_kept(index, earlier, deps, kept)
+                if published["status"] == UNPUBLISHED:
+                    taken.release(request_id)
+                return published
+            # Otherwise a result has just gone out (or the request is another instance's): a result
+            # kept from an earlier delivery is stale and must never follow it.
         return {"index": index, "requestId": outcome.request_id, "status": outcome.status,
                 "error": outcome.error_code, "tokens": outcome.tokens}
 
-    outcomes = await asyncio.gather(*(one(i, d) for i, d in enumerate(deliveries)))
-    report = InvocationReport(list(outcomes))
+    # A task group, not gather: when the invocation is cancelled, it waits until every request has
+    # published its CANCELLED result (gather would return at the first cancelled one).
+    async with asyncio.TaskGroup() as group:
+        tasks = [group.create_task(one(i, d)) for i, d in enumerate(deliveries)]
+    outcomes = [task.result() for task in tasks]
+    report = InvocationReport(outcomes)
     log.info("invocation: %d deliveries, %s", len(outcomes),
              ", ".join(f"{s}={n}" for s, n in Counter(o["status"] for o in outcomes).items()) or "nothing to do")
     return report

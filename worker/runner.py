@@ -26,6 +26,8 @@ from worker.usage import summarize_usage
 
 log = logging.getLogger("reppy.runner")
 
+CANCELLED = {"code": "CANCELLED", "message": "processing was cancelled", "retryable": True}
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -49,6 +51,11 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
         log.error("request %s: claim failed: %s", request_id, exc.message)
         await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
         return Outcome(request_id, "FAILED", exc.code)
+    except asyncio.CancelledError:
+        # The claim may have reached the VM: a redelivery would then be skipped, so answer now.
+        log.error("request %s cancelled while claiming it", request_id)
+        await deps.results.emit_result(_failed(request_id, CANCELLED, Meta(), {}))
+        raise
     if not claimed:
         log.info("request %s already claimed elsewhere: skipped", request_id)
         return Outcome(request_id, "SKIPPED")
@@ -67,14 +74,20 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
         result = run.failure(exc.to_error(), calls=getattr(exc, "usage", ()))
     except asyncio.CancelledError:
         log.error("request %s cancelled", request_id)
-        await deps.results.emit_result(run.failure(
-            {"code": "CANCELLED", "message": "processing was cancelled", "retryable": True}))
+        await deps.results.emit_result(run.failure(CANCELLED))
         raise
     except Exception:
         log.exception("request %s: unexpected error", request_id)
         result = run.failure({"code": "INTERNAL", "message": "internal error while processing the request",
                               "retryable": True})
-    await _flush(deps, request_id)
+    try:
+        await _flush(deps, request_id)
+    except asyncio.CancelledError:
+        # The answer is made: publish it rather than leave a claimed request without a result.
+        log.error("request %s cancelled while its tokens were flushed; publishing its result", request_id)
+        _report_lost_tokens(result, deps)
+        await deps.results.emit_result(result)
+        raise
     _report_lost_tokens(result, deps)
     await deps.results.emit_result(result)
     return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq)
@@ -166,6 +179,9 @@ async def _reject(exc: InvalidRequest, deps: Dependencies) -> Outcome:
     except WorkerError as claim_error:
         log.warning("request %s: claim failed (%s); reporting the invalid input anyway", request_id,
                     claim_error.code)
+    except asyncio.CancelledError:  # as in handle: the claim may have reached the VM
+        await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
+        raise
     await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
     return Outcome(request_id, "INVALID", exc.code)
 

@@ -72,6 +72,13 @@ def queue_client(credentials: OciCredentials, endpoint: str | None, *, timeout: 
 
 
 def _client(cls, credentials: OciCredentials, **kwargs):
+    import oci
+
+    # No SDK circuit breaker: after 10 failed calls it refuses every call for 30 s, shared by all
+    # clients of the service — a queue blip would keep results unpublished long after the queue is
+    # back. Retries are bounded per call here, the stream has its own cool-down, and an unpublished
+    # result fails the invocation so the batch comes again.
+    kwargs.setdefault("circuit_breaker_strategy", oci.circuit_breaker.NoCircuitBreakerStrategy())
     try:
         return cls(credentials.config, **kwargs, **credentials.client_kwargs())
     except (ValueError, OSError) as exc:  # e.g. an unreadable or invalid key file

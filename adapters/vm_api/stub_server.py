@@ -59,7 +59,9 @@ class VMStubServer(ThreadingHTTPServer):
         self.store = store or DemoStore()
         self.calls: list[tuple[str, str]] = []  # (method, raw path) in arrival order, for tests
         self.searches: list[str] = []  # decoded `q` of each catalog search, for tests
+        self.claims: list[tuple[str, bool]] = []  # (requestId, claimed) of each claim applied, for tests
         self._faults: dict[str, deque[Fault]] = {}
+        self.faults_served = 0  # scripted faults used so far, for tests
         self._faults_lock = threading.Lock()
         # listen=False binds the port without accepting: connections are refused until listen().
         super().__init__((host, port), _Handler, bind_and_activate=False)
@@ -83,7 +85,15 @@ class VMStubServer(ThreadingHTTPServer):
     def next_fault(self, endpoint: str) -> Fault | None:
         with self._faults_lock:
             queue = self._faults.get(endpoint)
-            return queue.popleft() if queue else None
+            fault = queue.popleft() if queue else None
+            if fault is not None:
+                self.faults_served += 1
+            return fault
+
+    def clear_faults(self) -> None:
+        """Forget every fault not used yet."""
+        with self._faults_lock:
+            self._faults.clear()
 
     def start_in_thread(self) -> threading.Thread:
         # A short poll interval keeps stop() quick (shutdown waits for the next poll).
@@ -192,7 +202,9 @@ def _claim(server: VMStubServer, parts, query, body):
     request_id = body.get("requestId") if isinstance(body, dict) else None
     if not isinstance(request_id, str) or not request_id:
         return 400, {"error": "requestId required"}
-    return 200, {"claimed": server.store.claim(request_id)}
+    claimed = server.store.claim(request_id)
+    server.claims.append((request_id, claimed))
+    return 200, {"claimed": claimed}
 
 
 def _profile(server: VMStubServer, parts, query, body):

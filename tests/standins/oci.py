@@ -7,7 +7,7 @@ It speaks their wire protocol: it checks each request's OCI HTTP signature (the 
 rebuilt from the listed headers, verified with the test identity's public key; the body digest
 when it is signed; a fresh Date), decodes stream keys and values from base64, answers with the
 services' JSON shapes and error bodies, and records what it accepted. Tests script failures:
-whole-call statuses (500, 429, …) and per-entry stream failures (a 200 with `failures` > 0).
+whole-call statuses (500, 429, …), per-entry stream failures (a 200 with `failures` > 0) and stalls.
 """
 
 from __future__ import annotations
@@ -86,6 +86,9 @@ class OciStandIn(ThreadingHTTPServer):
         self._statuses: dict[str, list[int]] = {"stream": [], "queue": []}
         self._always: dict[str, int | None] = {"stream": None, "queue": None}
         self._entry_filters: list[EntryFilter] = []
+        self._stalls: dict[str, list[float]] = {"stream": [], "queue": []}
+        self.stalls_started = 0  # stalled calls so far (a test waits for one to be under way)
+        self.entry_failures_served = 0  # PutMessages calls that had entries rejected on purpose
         self._offsets = {str(p): itertools.count() for p in range(partitions)}
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
@@ -118,6 +121,20 @@ class OciStandIn(ThreadingHTTPServer):
         with self.lock:
             self._always[service] = status
 
+    def stall_next(self, service: str, *seconds: float) -> None:
+        """Hold the next calls to `service` this long each before handling them normally."""
+        with self.lock:
+            self._stalls[service].extend(seconds)
+
+    def clear_faults(self) -> None:
+        """Back to normal: no scripted statuses, stalls or entry failures left."""
+        with self.lock:
+            for service in ("stream", "queue"):
+                self._statuses[service].clear()
+                self._stalls[service].clear()
+                self._always[service] = None
+            self._entry_filters.clear()
+
     def fail_entries_next(self, reject: EntryFilter) -> None:
         """In the next stream PutMessages, reject the entries `reject` picks (a 200 with failures)."""
         with self.lock:
@@ -147,6 +164,13 @@ class OciStandIn(ThreadingHTTPServer):
 
     # -- serving (called by the handler) -----------------------------------------------------
 
+    def _scripted_stall(self, service: str) -> float:
+        with self.lock:
+            if not self._stalls.get(service):
+                return 0.0
+            self.stalls_started += 1
+            return self._stalls[service].pop(0)
+
     def _scripted_status(self, service: str) -> int | None:
         with self.lock:
             if self._statuses[service]:
@@ -157,6 +181,7 @@ class OciStandIn(ThreadingHTTPServer):
         now = time.time()
         with self.lock:
             reject = self._entry_filters.pop(0) if self._entry_filters else None
+            self.entry_failures_served += reject is not None
             entries = []
             for index, (key, value) in enumerate(messages):
                 partition = str(int(hashlib.sha256((key or "").encode()).hexdigest(), 16) % self.partitions)
@@ -198,6 +223,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(service, 401, problem, key_id)
         if service == "other":
             return self._error(service, 404, "no such resource", key_id)
+        stall = self.server._scripted_stall(service)
+        if stall:
+            time.sleep(stall)
         status = self.server._scripted_status(service)
         if status is not None:
             return self._error(service, status, "scripted failure", key_id)

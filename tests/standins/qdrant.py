@@ -5,6 +5,9 @@ behalf, and hands every request to qdrant-client's own local engine: requests an
 parsed with qdrant-client's REST models, so the wire is real, and filtering and scoring are
 Qdrant's own semantics rather than a re-implementation. It also checks the `api-key` header, keeps
 payload indexes (the local engine ignores them) and records every request for the tests.
+
+Tests can make it misbehave (`inject` for the next requests, `fail_always` for all of them): answer
+an error status, or stall before answering — a Qdrant that is down, overloaded or slow.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ from qdrant_client import QdrantClient, models
 
 
 @dataclass(frozen=True)
+class QdrantFault:
+    """One misbehaviour: wait `stall_s`, then answer `status` (None: answer normally)."""
+
+    status: int | None = 500
+    stall_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class Call:
     method: str
     path: str
@@ -43,7 +54,33 @@ class QdrantStandIn(ThreadingHTTPServer):
         self.engine_lock = threading.Lock()  # the local engine takes one call at a time
         self.indexes: dict[str, dict[str, Any]] = {}  # collection -> field -> schema
         self.calls: list[Call] = []
+        self.faults_served = 0
+        self._faults: list[QdrantFault] = []
+        self._always: QdrantFault | None = None
+        self._faults_lock = threading.Lock()
         super().__init__((host, port), _Handler)
+
+    def inject(self, *faults: QdrantFault) -> None:
+        """Misbehave on the next requests, one fault each, in order."""
+        with self._faults_lock:
+            self._faults.extend(faults)
+
+    def fail_always(self, fault: QdrantFault | None) -> None:
+        """Misbehave on every request (None: back to normal)."""
+        with self._faults_lock:
+            self._always = fault
+
+    def clear_faults(self) -> None:
+        with self._faults_lock:
+            self._faults.clear()
+            self._always = None
+
+    def _next_fault(self) -> QdrantFault | None:
+        with self._faults_lock:
+            fault = self._faults.pop(0) if self._faults else self._always
+            if fault is not None:
+                self.faults_served += 1
+            return fault
 
     @property
     def url(self) -> str:
@@ -111,6 +148,12 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.api_key is not None and not hmac.compare_digest(
                 (given_key or "").encode(), self.server.api_key.encode()):
             return self._error(401, "Must provide an API key or an Authorization bearer token", started)
+        fault = self.server._next_fault()
+        if fault is not None:
+            if fault.stall_s:
+                time.sleep(fault.stall_s)
+            if fault.status is not None:
+                return self._error(fault.status, f"scripted {fault.status}", started)
         if method == "GET" and path.strip("/") == "":
             return self._send(200, _root_info())  # the one answer Qdrant does not wrap in "result"
         try:
@@ -180,11 +223,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any) -> None:
         data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a stalled answer after its timeout)
 
 
 def _root_info() -> dict[str, str]:
