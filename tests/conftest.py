@@ -80,6 +80,15 @@ def vm() -> EmbeddedVMApi:
 
 
 @pytest.fixture
+def vm_stub():
+    """The embedded VM API served over HTTP on 127.0.0.1 (tests/standins/vm.py), stopped after the test."""
+    from tests.standins.vm import running_stub
+
+    with running_stub() as server:
+        yield server
+
+
+@pytest.fixture
 async def memory(embeddings):
     store = QdrantMemory(collection="user_memory_test", path=":memory:", min_score=0.8, embeddings=embeddings)
     yield store

@@ -19,14 +19,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def stub():
-    with running_stub() as server:
-        yield server
-
-
-@pytest.fixture
-async def client(stub):
-    api = HttpVMApi(stub.base_url, TOKEN, backoff_s=0.01)
+async def client(vm_stub):
+    api = HttpVMApi(vm_stub.base_url, TOKEN, backoff_s=0.01)
     yield api
     await api.aclose()
 
@@ -40,8 +34,8 @@ async def test_http_answers_equal_embedded(client):
         assert await client.search_exercises(q) == await embedded.search_exercises(q)
 
 
-async def test_claim_is_shared_by_all_clients(stub, client):
-    other = HttpVMApi(stub.base_url, TOKEN)
+async def test_claim_is_shared_by_all_clients(vm_stub, client):
+    other = HttpVMApi(vm_stub.base_url, TOKEN)
     try:
         assert await client.claim("req-shared") is True
         assert await other.claim("req-shared") is False
@@ -49,10 +43,10 @@ async def test_claim_is_shared_by_all_clients(stub, client):
         await other.aclose()
 
 
-async def test_bearer_token_and_prefix_are_checked(stub):
-    wrong = HttpVMApi(stub.base_url, "wrong-token")
-    missing = HttpVMApi(stub.base_url, None)
-    no_prefix = HttpVMApi(stub.base_url.removesuffix("/internal"), TOKEN)
+async def test_bearer_token_and_prefix_are_checked(vm_stub):
+    wrong = HttpVMApi(vm_stub.base_url, "wrong-token")
+    missing = HttpVMApi(vm_stub.base_url, None)
+    no_prefix = HttpVMApi(vm_stub.base_url.removesuffix("/internal"), TOKEN)
     try:
         for api in (wrong, missing):
             with pytest.raises(VMAuthError) as info:
@@ -67,60 +61,60 @@ async def test_bearer_token_and_prefix_are_checked(stub):
 
 
 async def test_a_longer_prefix_is_kept():
-    with running_stub(prefix="/api/v2/internal") as stub:
-        api = HttpVMApi(stub.base_url + "/", TOKEN)  # a trailing slash in the setting is fine
+    with running_stub(prefix="/api/v2/internal") as vm_stub:
+        api = HttpVMApi(vm_stub.base_url + "/", TOKEN)  # a trailing slash in the setting is fine
         try:
             assert [r["routine_name"] for r in await api.get_active_routines("user-12345")] == \
                 ["Full Body A", "Full Body B"]
         finally:
             await api.aclose()
-        assert stub.calls == [("GET", "/api/v2/internal/users/user-12345/active-routines")]
+        assert vm_stub.calls == [("GET", "/api/v2/internal/users/user-12345/active-routines")]
 
 
 @pytest.mark.reliability
 async def test_user_id_is_one_encoded_path_segment():
     data = copy.deepcopy(demo_data())
     data["users"]["coach:kim@gym.kr"] = data["users"].pop("user-12345")
-    with running_stub(store=DemoStore(data)) as stub:
-        api = HttpVMApi(stub.base_url, TOKEN)
+    with running_stub(store=DemoStore(data)) as vm_stub:
+        api = HttpVMApi(vm_stub.base_url, TOKEN)
         try:
             routines = await api.get_active_routines("coach:kim@gym.kr")
             assert routines[0]["routine_name"] == "Full Body A"  # the server decoded it back
-            assert stub.calls[-1] == ("GET", "/internal/users/coach%3Akim%40gym.kr/active-routines")
-            calls_before = len(stub.calls)
+            assert vm_stub.calls[-1] == ("GET", "/internal/users/coach%3Akim%40gym.kr/active-routines")
+            calls_before = len(vm_stub.calls)
             for bad in ("a/b", "../admin", "", "x" * 200, "user 1", "%2e%2e"):
                 with pytest.raises(InvalidRequest):
                     await api.get_profile(bad)
-            assert len(stub.calls) == calls_before  # rejected before anything was sent
+            assert len(vm_stub.calls) == calls_before  # rejected before anything was sent
         finally:
             await api.aclose()
 
 
-async def test_missing_profile_is_the_default(stub, client):
-    stub.inject("profile", Fault("status", status=404))
+async def test_missing_profile_is_the_default(vm_stub, client):
+    vm_stub.inject("profile", Fault("status", status=404))
     assert await client.get_profile("user-67890") == default_profile()
     assert (await client.get_profile("user-67890"))["username"] == "Alex"  # the fault was used once
 
 
-async def test_extra_fields_pass_through_and_missing_ones_fail_clearly(stub, client):
+async def test_extra_fields_pass_through_and_missing_ones_fail_clearly(vm_stub, client):
     routine = {"routine_name": "Push", "routine_order": 1, "color": "red",
                "plans": [{"exercise_code": "PUSH_UP", "sets": 3, "reps": 10, "tempo": "3-1-1"}]}
-    stub.inject("active-routines", Fault("body", body={"routines": [routine], "page": 1}))
+    vm_stub.inject("active-routines", Fault("body", body={"routines": [routine], "page": 1}))
     assert await client.get_active_routines("user-67890") == [routine]
 
-    stub.inject("active-routines", Fault("body", body={"routines": [{"routine_order": 1, "plans": []}]}))
+    vm_stub.inject("active-routines", Fault("body", body={"routines": [{"routine_order": 1, "plans": []}]}))
     with pytest.raises(VMUnavailable, match=r"routines\.0\.routine_name: Field required") as info:
         await client.get_active_routines("user-67890")
     assert not info.value.retryable
 
-    stub.inject("search", Fault("body", body={"results": []}))
+    vm_stub.inject("search", Fault("body", body={"results": []}))
     with pytest.raises(VMUnavailable, match="items"):
         await client.search_exercises("스쿼트")
 
 
 async def test_unreachable_vm_is_typed():
-    with running_stub() as stub:
-        base_url = stub.base_url  # a port that was just closed
+    with running_stub() as vm_stub:
+        base_url = vm_stub.base_url  # a port that was just closed
     api = HttpVMApi(base_url, TOKEN, connect_timeout=0.5, backoff_s=0.01)
     try:
         with pytest.raises(VMUnavailable, match="unreachable") as info:
@@ -132,7 +126,7 @@ async def test_unreachable_vm_is_typed():
         await api.aclose()
 
 
-async def test_catalog_search_terms_are_deduplicated_and_capped(stub, client, llm, memory):
+async def test_catalog_search_terms_are_deduplicated_and_capped(vm_stub, client, llm, memory):
     from langgraph.runtime import Runtime
 
     from graph.context import Context
@@ -148,7 +142,7 @@ async def test_catalog_search_terms_are_deduplicated_and_capped(stub, client, ll
     update = await gather_context({**request("벤치프레스랑 bench press, 스쿼트 squat"), "route": route,
                                    "plan": plan}, runtime)
     # Korean and English reach the VM intact, each once, at most catalog_max_searches of them.
-    assert sorted(stub.searches) == sorted(["벤치프레스", "Bench Press", "스쿼트", "squat"])
+    assert sorted(vm_stub.searches) == sorted(["벤치프레스", "Bench Press", "스쿼트", "squat"])
     codes = [item["exercise_code"] for item in update["context"]["exercise_catalog"]]
     assert len(codes) == len(set(codes))  # the same exercise found by two terms is listed once
     assert {"BARBELL_BENCH_PRESS", "BARBELL_BACK_SQUAT"} <= set(codes)

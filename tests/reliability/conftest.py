@@ -6,7 +6,7 @@ import pytest
 
 from adapters.vm_api.http import HttpVMApi
 from tests.reliability.ledger import LEDGER, Ledger
-from tests.standins.vm import TOKEN, running_stub
+from tests.standins.vm import TOKEN
 
 VM_READ_TIMEOUT_S = 0.3
 STALL_S = 1.0  # comfortably past VM_READ_TIMEOUT_S
@@ -15,12 +15,6 @@ STALL_S = 1.0  # comfortably past VM_READ_TIMEOUT_S
 @pytest.fixture
 def ledger() -> Ledger:
     return LEDGER
-
-
-@pytest.fixture
-def vm_stub():
-    with running_stub() as server:
-        yield server
 
 
 @pytest.fixture
