@@ -1,5 +1,4 @@
-"""Small language helpers of the offline provider: term extraction and number parsing, in Korean
-and English."""
+"""Small language helpers of the offline provider: term extraction in Korean and English."""
 
 from __future__ import annotations
 
@@ -136,13 +135,3 @@ def with_particle(word: str, pair: str) -> str:
 
 def fold(text: str) -> str:
     return "".join(text.lower().split())
-
-
-def first_int(pattern: str, text: str) -> int | None:
-    match = re.search(pattern, text, flags=re.IGNORECASE)
-    return int(match.group(1)) if match else None
-
-
-def first_float(pattern: str, text: str) -> float | None:
-    match = re.search(pattern, text, flags=re.IGNORECASE)
-    return float(match.group(1)) if match else None
