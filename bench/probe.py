@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.contracts import ResultEvent, TokenEvent
+from core.contracts import ResultEvent, TokenEvent
 
 CURRENT: contextvars.ContextVar[RequestProbe | None] = contextvars.ContextVar("bench_probe", default=None)
 

@@ -23,9 +23,15 @@ TARGETS = [
 INTENTS = ("chat", "generate", "update", "clarify")
 
 
-def results(config: dict[str, Any], realistic: dict[str, Any], overhead: dict[str, Any],
-            concurrency: dict[str, Any], cold: dict[str, Any], instance: dict[str, Any],
-            elapsed_s: float) -> dict[str, Any]:
+def results(
+    config: dict[str, Any],
+    realistic: dict[str, Any],
+    overhead: dict[str, Any],
+    concurrency: dict[str, Any],
+    cold: dict[str, Any],
+    instance: dict[str, Any],
+    elapsed_s: float,
+) -> dict[str, Any]:
     intents = realistic["intents"]
     chat = intents["chat"]
     single = chat["e2e_p50_ms"]
@@ -47,12 +53,21 @@ def results(config: dict[str, Any], realistic: dict[str, Any], overhead: dict[st
         "concurrency_throughput_rps": concurrency["throughput_rps"],
     }
     figures["targets"] = {key: _met(figures.get(key), limit, op) for key, limit, op, _ in TARGETS}
-    figures["details"] = {"realistic": realistic, "overhead": overhead, "concurrency": concurrency,
-                          "cold_import": cold, "instance": instance}
+    figures["details"] = {
+        "realistic": realistic,
+        "overhead": overhead,
+        "concurrency": concurrency,
+        "cold_import": cold,
+        "instance": instance,
+    }
     figures["config"] = config
-    figures["run"] = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "elapsed_s": round(elapsed_s, 1),
-                      "python": platform.python_version(), "machine": platform.machine(),
-                      "cpus": _cpus()}
+    figures["run"] = {
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "elapsed_s": round(elapsed_s, 1),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": _cpus(),
+    }
     return _rounded(figures)
 
 
@@ -65,31 +80,45 @@ def table(figures: dict[str, Any]) -> str:
     """Markdown, so README can show exactly what a run printed."""
     realistic = figures["details"]["realistic"]["intents"]
     overhead = figures["details"]["overhead"]
-    lines = ["| intent | e2e p50 / p95 (ms) | critical path p50 (ms) | e2e / critical | worker's own (ms, zero latency) |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "| intent | e2e p50 / p95 (ms) | critical path p50 (ms) | e2e / critical | worker's own (ms, zero latency) |",
+        "|---|---|---|---|---|",
+    ]
     for name in INTENTS:
         r, o = realistic[name], overhead[name]
-        lines.append(f"| {name} | {r['e2e_p50_ms']:.0f} / {r['e2e_p95_ms']:.0f} | {r['critical_p50_ms']:.0f} | "
-                     f"{r['ratio']:.3f} | {o['own_p50_ms']:.2f} |")
+        lines.append(
+            f"| {name} | {r['e2e_p50_ms']:.0f} / {r['e2e_p95_ms']:.0f} | {r['critical_p50_ms']:.0f} | "
+            f"{r['ratio']:.3f} | {o['own_p50_ms']:.2f} |"
+        )
     conc = figures["details"]["concurrency"]
     cold = figures["details"]["cold_import"]
     lines += ["", "| measure | value | target |", "|---|---|---|"]
     ratios = ("chat_ratio", "generate_ratio", "update_ratio")
     rows = [
-        ("CHAT / GENERATE / UPDATE: e2e ÷ critical path (p50)",
-         " / ".join(f"{figures[key]:.3f}" for key in ratios), ratios),
+        (
+            "CHAT / GENERATE / UPDATE: e2e ÷ critical path (p50)",
+            " / ".join(f"{figures[key]:.3f}" for key in ratios),
+            ratios,
+        ),
         ("graph overhead per request (worst intent, p50)", f"{figures['overhead_ms']:.2f} ms", ("overhead_ms",)),
         ("first token: stand-in → token emitter (p50)", _ms(figures["first_token_ms"]), ("first_token_ms",)),
         ("first token: stand-in → OCI Streaming stand-in (p50)", _ms(figures["first_token_stream_ms"]), ()),
-        ("cold `import func` / eager imports", f"{figures['cold_import_s']:.3f} s / {figures['eager_import_s']:.2f} s "
-         f"(ratio {figures['cold_import_ratio']:.3f})", ("cold_import_s", "cold_import_ratio")),
+        (
+            "cold `import func` / eager imports",
+            f"{figures['cold_import_s']:.3f} s / {figures['eager_import_s']:.2f} s "
+            f"(ratio {figures['cold_import_ratio']:.3f})",
+            ("cold_import_s", "cold_import_ratio"),
+        ),
         ("heavy modules loaded by `import func`", ", ".join(cold["heavy_modules_after_import"]) or "none", ()),
         ("fresh instance: first request (zero latency)", f"{figures['cold_first_request_s']:.2f} s", ()),
         ("peak RSS (fresh instance, one request per intent)", f"{figures['peak_rss_mb']:.0f} MB", ()),
         (f"{conc['n']} concurrent chat requests: errors", str(conc["errors"]), ("concurrency_errors",)),
-        (f"{conc['n']} concurrent: p95 / single p50", f"{conc['e2e_p95_ms']:.0f} ms / "
-         f"{realistic['chat']['e2e_p50_ms']:.0f} ms = {figures['concurrency_p95_ratio']:.3f}",
-         ("concurrency_p95_ratio",)),
+        (
+            f"{conc['n']} concurrent: p95 / single p50",
+            f"{conc['e2e_p95_ms']:.0f} ms / "
+            f"{realistic['chat']['e2e_p50_ms']:.0f} ms = {figures['concurrency_p95_ratio']:.3f}",
+            ("concurrency_p95_ratio",),
+        ),
         (f"{conc['n']} concurrent: throughput", f"{conc['throughput_rps']:.1f} requests/s", ()),
     ]
     labels = {key: text for key, _, _, text in TARGETS}

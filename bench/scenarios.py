@@ -28,24 +28,49 @@ class Scenario:
         """`n` makes the message unique (users rarely send the same words): nothing the worker
         caches by text, such as a query embedding, is reused across the bench's requests."""
         message = self.message if n is None else f"{self.message} ({n})"
-        return {"requestId": request_id, "userId": DEMO_USER, "stream": True, "metadata": {},
-                "conversation_history": [{"role": "user", "content": message}]}
+        return {
+            "requestId": request_id,
+            "userId": DEMO_USER,
+            "stream": True,
+            "metadata": {},
+            "conversation_history": [{"role": "user", "content": message}],
+        }
 
 
 # Messages that no prompt example uses, so the stand-in recognises them in any prompt.
 SCENARIOS = {
-    "chat": Scenario("chat", "CHAT_RESPONSE", "오늘 운동 뭐 해야 돼? 컨디션은 괜찮은 편이야",
-                     ("route_intent", "plan_chat", "respond_chat"), "SUCCEEDED"),
-    "generate": Scenario("generate", "GENERATE_ROUTINE", "주 4회 상하체 분할 근비대 프로그램 새로 짜줘",
-                         ("route_intent", "generate_routine"), "SUCCEEDED"),
-    "update": Scenario("update", "UPDATE_ROUTINE", "푸쉬데이 벤치프레스를 덤벨 벤치프레스로 교체해줘",
-                       ("route_intent", "update_routine"), "SUCCEEDED"),
+    "chat": Scenario(
+        "chat",
+        "CHAT_RESPONSE",
+        "오늘 운동 뭐 해야 돼? 컨디션은 괜찮은 편이야",
+        ("route_intent", "plan_chat", "respond_chat"),
+        "SUCCEEDED",
+    ),
+    "generate": Scenario(
+        "generate",
+        "GENERATE_ROUTINE",
+        "주 4회 상하체 분할 근비대 프로그램 새로 짜줘",
+        ("route_intent", "generate_routine"),
+        "SUCCEEDED",
+    ),
+    "update": Scenario(
+        "update",
+        "UPDATE_ROUTINE",
+        "푸쉬데이 벤치프레스를 덤벨 벤치프레스로 교체해줘",
+        ("route_intent", "update_routine"),
+        "SUCCEEDED",
+    ),
     "clarify": Scenario("clarify", "CLARIFY", "음… 그거 있잖아", ("route_intent",), "CLARIFY"),
 }
 
 # The node a stand-in call belongs to, by the schema it asks for; the streamed answer has none.
-NODE_BY_SCHEMA = {"RouteDecision": "route_intent", "ChatPlan": "plan_chat", "MemoryNotes": "remember",
-                  "Program": "generate_routine", "RoutineUpdate": "update_routine"}
+NODE_BY_SCHEMA = {
+    "RouteDecision": "route_intent",
+    "ChatPlan": "plan_chat",
+    "MemoryNotes": "remember",
+    "Program": "generate_routine",
+    "RoutineUpdate": "update_routine",
+}
 
 
 def node_of(call: dict[str, Any]) -> str:
@@ -66,29 +91,54 @@ CHAT_SENTENCES = [
 ]
 CHAT_REPLY = " ".join(CHAT_SENTENCES * 2)  # about 150 words: one streamed chunk per word
 
+
 def _day(name: str, order: int, *codes_and_reps: tuple[str, int]) -> dict:
-    return {"routine_name": name, "routine_order": order,
-            "plans": [{"exercise_code": code, "sets": 3, "reps": reps} for code, reps in codes_and_reps]}
+    return {
+        "routine_name": name,
+        "routine_order": order,
+        "plans": [{"exercise_code": code, "sets": 3, "reps": reps} for code, reps in codes_and_reps],
+    }
 
 
 # What the request asks (4 days, hypertrophy) and what the node's checks hold it to: catalog
 # exercises only, one routine per day, the profile's level and equipment.
-PROGRAM = {"program_name": "주 4회 상하체 분할", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 4,
-           "experience_level": "INTERMEDIATE", "notes": "상체/하체를 번갈아",
-           "routines": [
-               _day("상체 A", 1, ("BARBELL_BENCH_PRESS", 8), ("BARBELL_ROW", 10), ("OVERHEAD_PRESS", 10)),
-               _day("하체 A", 2, ("BARBELL_BACK_SQUAT", 8), ("ROMANIAN_DEADLIFT", 10), ("LEG_CURL", 12)),
-               _day("상체 B", 3, ("INCLINE_DUMBBELL_PRESS", 10), ("LAT_PULLDOWN", 12), ("DUMBBELL_LATERAL_RAISE", 15)),
-               _day("하체 B", 4, ("LEG_PRESS", 12), ("HIP_THRUST", 10), ("STANDING_CALF_RAISE", 15)),
-           ]}
-SWAPPED_PUSH_DAY = [{**CANNED_PUSH_DAY[0], "exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스",
-                     "weight_kg": 28}, *CANNED_PUSH_DAY[1:]]
-ROUTINE_UPDATE = {"routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨로 바꿨어요.",
-                  "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
-                               "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
-                  "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": SWAPPED_PUSH_DAY}}
-CHAT_PLAN = {"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "user_memory", "profile"],
-             "search_terms": [], "memory_query": "부상, 컨디션", "memories_to_save": []}
+PROGRAM = {
+    "program_name": "주 4회 상하체 분할",
+    "goal": "HYPERTROPHY",
+    "weeks": 4,
+    "days_per_week": 4,
+    "experience_level": "INTERMEDIATE",
+    "notes": "상체/하체를 번갈아",
+    "routines": [
+        _day("상체 A", 1, ("BARBELL_BENCH_PRESS", 8), ("BARBELL_ROW", 10), ("OVERHEAD_PRESS", 10)),
+        _day("하체 A", 2, ("BARBELL_BACK_SQUAT", 8), ("ROMANIAN_DEADLIFT", 10), ("LEG_CURL", 12)),
+        _day("상체 B", 3, ("INCLINE_DUMBBELL_PRESS", 10), ("LAT_PULLDOWN", 12), ("DUMBBELL_LATERAL_RAISE", 15)),
+        _day("하체 B", 4, ("LEG_PRESS", 12), ("HIP_THRUST", 10), ("STANDING_CALF_RAISE", 15)),
+    ],
+}
+SWAPPED_PUSH_DAY = [
+    {
+        **CANNED_PUSH_DAY[0],
+        "exercise_code": "DUMBBELL_BENCH_PRESS",
+        "exercise_name": "덤벨 벤치프레스",
+        "weight_kg": 28,
+    },
+    *CANNED_PUSH_DAY[1:],
+]
+ROUTINE_UPDATE = {
+    "routine_name": "Push Day A",
+    "routine_order": 1,
+    "summary": "벤치프레스를 덤벨로 바꿨어요.",
+    "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS", "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
+    "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": SWAPPED_PUSH_DAY},
+}
+CHAT_PLAN = {
+    "action": "GET_ACTIVE_ROUTINES",
+    "required_context": ["active_routines", "user_memory", "profile"],
+    "search_terms": [],
+    "memory_query": "부상, 컨디션",
+    "memories_to_save": [],
+}
 # The facts the memory extraction finds (GENERATE / UPDATE / CLARIFY have no chat plan to carry them).
 FACTS = {"generate": ["주 4회 운동할 수 있어요"], "update": [], "clarify": []}
 
@@ -108,13 +158,17 @@ class BenchResponder:
         out = self.tokens
         if node == "route_intent":
             terms = ["덤벨 벤치프레스"] if scenario.name == "update" else []
-            return Reply.json({"intent": scenario.intent, "confidence": 0.93, "reason": "bench",
-                               "search_terms": terms}, prompt_tokens=900, output_tokens=out.route)
+            return Reply.json(
+                {"intent": scenario.intent, "confidence": 0.93, "reason": "bench", "search_terms": terms},
+                prompt_tokens=900,
+                output_tokens=out.route,
+            )
         if node == "plan_chat":
             return Reply.json(CHAT_PLAN, prompt_tokens=700, output_tokens=out.plan)
         if node == "remember":
-            return Reply.json({"memories_to_save": FACTS.get(scenario.name, [])}, prompt_tokens=400,
-                              output_tokens=out.remember)
+            return Reply.json(
+                {"memories_to_save": FACTS.get(scenario.name, [])}, prompt_tokens=400, output_tokens=out.remember
+            )
         if node == "generate_routine":
             return Reply.json(PROGRAM, prompt_tokens=2500, output_tokens=out.program)
         if node == "update_routine":

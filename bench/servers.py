@@ -37,7 +37,11 @@ class BenchServers:
     def start(self) -> BenchServers:
         self._process = subprocess.Popen(
             [sys.executable, "-m", "bench.servers", json.dumps(self.config.as_dict())],
-            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            cwd=REPO,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         line = _read_line(self._process, START_TIMEOUT_S)
         if not line:
             self.stop()
@@ -91,8 +95,11 @@ def serve(config: BenchConfig) -> None:
     from tests.standins.gemini import GeminiStandIn, Latency
 
     speeds = {FLASH: config.flash, PRO: config.pro}
-    gemini = GeminiStandIn(api_key=GEMINI_KEY, responder=BenchResponder(config.tokens),
-                           model_latency={m: Latency(s.ttft_s, s.tokens_per_s) for m, s in speeds.items()})
+    gemini = GeminiStandIn(
+        api_key=GEMINI_KEY,
+        responder=BenchResponder(config.tokens),
+        model_latency={m: Latency(s.ttft_s, s.tokens_per_s) for m, s in speeds.items()},
+    )
     vm = VMStubServer("127.0.0.1", 0, VM_TOKEN, latency_s=config.vm_latency_s)
     gemini.start()
     vm.start_in_thread()

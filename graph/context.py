@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def _default(name: str):
     def make() -> Any:
-        from worker.dependencies import default_dependencies
+        from app.dependencies import default_dependencies
 
         return getattr(default_dependencies(), name)
 
@@ -25,7 +25,7 @@ def _default(name: str):
 
 def _setting(name: str):
     def make() -> Any:
-        from worker.dependencies import default_dependencies
+        from app.dependencies import default_dependencies
 
         return getattr(default_dependencies().settings, name)
 

@@ -7,8 +7,8 @@ module — not on the first run. The OCI Function and the CLI import graph.graph
 
 from __future__ import annotations
 
+from app.dependencies import default_dependencies
 from graph.graph import graph
-from worker.dependencies import default_dependencies
 
 
 def _warm_up() -> None:

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from core.lang import is_korean
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import last_message
-from worker.lang import is_korean
 
 # (Korean, English) question and the options offered, by what the router leaned towards.
 QUESTIONS = {
@@ -20,8 +20,8 @@ QUESTIONS = {
         ["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE"],
     ),
     "DETAIL": (
-        "질문을 조금만 더 자세히 말씀해 주시겠어요? 예: \"오늘 운동 뭐 해야 돼?\", \"벤치프레스 자세 알려줘\"",
-        "Could you tell me a bit more? For example: \"what should I train today?\" or \"how do I bench?\"",
+        '질문을 조금만 더 자세히 말씀해 주시겠어요? 예: "오늘 운동 뭐 해야 돼?", "벤치프레스 자세 알려줘"',
+        'Could you tell me a bit more? For example: "what should I train today?" or "how do I bench?"',
         ["CHAT_RESPONSE"],
     ),
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.errors import ContextMissing, VMAuthError, WorkerError
+from core.errors import ContextMissing, VMAuthError, WorkerError
 
 
 def settle(result: Any) -> dict[str, Any]:
@@ -26,5 +26,7 @@ def missing(source: str, intent: str, error: dict[str, Any]) -> WorkerError:
     not the context: it stays VM_AUTH (not retryable), so operators see the real cause."""
     if error.get("code") == VMAuthError.code:
         return VMAuthError(error["message"])
-    return ContextMissing(f"{source} is required for {intent} but could not be loaded: {error['message']}",
-                          retryable=error.get("retryable", True))
+    return ContextMissing(
+        f"{source} is required for {intent} but could not be loaded: {error['message']}",
+        retryable=error.get("retryable", True),
+    )

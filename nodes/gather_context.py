@@ -6,12 +6,12 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
+from core.errors import ContextMissing
 from graph.context import Context
 from graph.state import State
 from nodes.context_sources import missing as missing_source
 from nodes.context_sources import settle
 from nodes.conversation import last_message
-from worker.errors import ContextMissing
 
 log = logging.getLogger("reppy.nodes")
 
@@ -51,7 +51,7 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     outcomes = _prefetched(state, wanted, memory_query)
     to_fetch = [s for s in wanted if s not in outcomes]
     results = await asyncio.gather(*(fetchers[s]() for s in to_fetch), return_exceptions=True)
-    outcomes.update((source, settle(result)) for source, result in zip(to_fetch, results))
+    outcomes.update((source, settle(result)) for source, result in zip(to_fetch, results, strict=False))
 
     context: dict[str, Any] = {"degraded": []}
     for source in wanted:
@@ -59,8 +59,7 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
         if "error" in outcome:
             if source in REQUIRED.get(intent, ()):
                 raise missing_source(source, intent, outcome["error"])
-            log.warning("context source %s unavailable, answering without it: %s", source,
-                        outcome["error"]["message"])
+            log.warning("context source %s unavailable, answering without it: %s", source, outcome["error"]["message"])
             context["degraded"].append(source)
             continue
         context[source] = outcome["value"]

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from core.asks import read_program_ask
+from core.errors import LLMMalformedOutput
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
 from nodes.program_checks import program_problems
-from worker.asks import read_program_ask
-from worker.errors import LLMMalformedOutput
 
 
 async def generate_routine(state: State, runtime: Runtime[Context]) -> dict:
@@ -16,8 +16,12 @@ async def generate_routine(state: State, runtime: Runtime[Context]) -> dict:
     conversation = recent_turns(state)
     generated = await runtime.context.llm.generate_program(conversation, state["context"])
     program = generated.value
-    problems = program_problems(program, read_program_ask(conversation), state["context"].get("profile") or {},
-                                state["context"].get("exercise_catalog", []))
+    problems = program_problems(
+        program,
+        read_program_ask(conversation),
+        state["context"].get("profile") or {},
+        state["context"].get("exercise_catalog", []),
+    )
     if problems:
         raise LLMMalformedOutput("; ".join(problems))
     return {

@@ -4,10 +4,10 @@ import logging
 
 from langgraph.runtime import Runtime
 
+from core.errors import LLMMalformedOutput
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
-from worker.errors import LLMMalformedOutput
 
 log = logging.getLogger("reppy.nodes")
 

@@ -28,6 +28,6 @@ async def prefetch_context(state: State, runtime: Runtime[Context]) -> dict:
         ctx.memory.search(user_id, query, ctx.memory_top_k),
         return_exceptions=True,
     )
-    prefetched = {source: settle(result) for source, result in zip(PREFETCHED, results)}
+    prefetched = {source: settle(result) for source, result in zip(PREFETCHED, results, strict=False)}
     prefetched["user_memory"]["query"] = query  # reusable only for a search with the same query
     return {"prefetched": prefetched}

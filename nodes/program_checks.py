@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.asks import SET_RANGE, ProgramAsk
-from worker.schemas import Program
+from core.asks import SET_RANGE, ProgramAsk
+from core.schemas import Program
 
 
-def program_problems(program: Program, ask: ProgramAsk, profile: dict[str, Any],
-                     catalog: list[dict[str, Any]]) -> list[str]:
+def program_problems(
+    program: Program, ask: ProgramAsk, profile: dict[str, Any], catalog: list[dict[str, Any]]
+) -> list[str]:
     want = ask.resolved(profile)
     problems: list[str] = []
     by_code = {item["exercise_code"]: item for item in catalog}
@@ -42,14 +43,22 @@ def program_problems(program: Program, ask: ProgramAsk, profile: dict[str, Any],
         problems.append(f"the goal is {want.goal}, the program says {program.goal}")
     if program.experience_level != want.level:
         problems.append(f"the user is {want.level}, the program is written for {program.experience_level}")
-    low, high = SET_RANGE.get(want.level, SET_RANGE["BEGINNER"])
+    _low, high = SET_RANGE.get(want.level, SET_RANGE["BEGINNER"])
     heavy = sorted({p.exercise_code for _, p in plans if p.sets > high})
     if heavy:
         problems.append(f"{want.level} volume is at most {high} sets per exercise: {', '.join(heavy)}")
-    off_equipment = sorted({p.exercise_code for _, p in plans
-                            if p.exercise_code in by_code and by_code[p.exercise_code].get("equipment")
-                            and by_code[p.exercise_code]["equipment"] not in want.equipment})
+    off_equipment = sorted(
+        {
+            p.exercise_code
+            for _, p in plans
+            if p.exercise_code in by_code
+            and by_code[p.exercise_code].get("equipment")
+            and by_code[p.exercise_code]["equipment"] not in want.equipment
+        }
+    )
     if off_equipment:
-        problems.append(f"exercises need equipment the user does not have ({', '.join(want.equipment)} only): "
-                        f"{', '.join(off_equipment)}")
+        problems.append(
+            f"exercises need equipment the user does not have ({', '.join(want.equipment)} only): "
+            f"{', '.join(off_equipment)}"
+        )
     return problems

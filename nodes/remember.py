@@ -5,10 +5,10 @@ import logging
 
 from langgraph.runtime import Runtime
 
+from core.errors import WorkerError
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
-from worker.errors import WorkerError
 
 log = logging.getLogger("reppy.nodes")
 

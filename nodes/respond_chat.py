@@ -7,11 +7,11 @@ from langchain_core.messages.ai import add_ai_message_chunks
 from langgraph.runtime import Runtime
 
 from adapters.llm.base import usage_record
+from core.errors import LLMError
+from core.schemas import ChatPlan
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
-from worker.errors import LLMError
-from worker.schemas import ChatPlan
 
 
 async def respond_chat(state: State, runtime: Runtime[Context]) -> dict:

@@ -4,10 +4,10 @@ import logging
 
 from langgraph.runtime import Runtime
 
+from core.errors import LLMMalformedOutput
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
-from worker.errors import LLMMalformedOutput
 
 log = logging.getLogger("reppy.nodes")
 
@@ -19,9 +19,16 @@ async def route_intent(state: State, runtime: Runtime[Context]) -> dict:
     except LLMMalformedOutput as exc:
         # The seed: an unparseable router answer falls back to asking the user.
         log.warning("router output unusable: %s", exc.message)
-        return {"route": {"intent": "CLARIFY", "confidence": 0.0, "proposed": None,
-                          "reason": "router output could not be parsed", "search_terms": []},
-                **({"usage": list(exc.usage)} if exc.usage else {})}  # the unusable call still cost
+        return {
+            "route": {
+                "intent": "CLARIFY",
+                "confidence": 0.0,
+                "proposed": None,
+                "reason": "router output could not be parsed",
+                "search_terms": [],
+            },
+            **({"usage": list(exc.usage)} if exc.usage else {}),
+        }  # the unusable call still cost
     decision = routed.value
     unsure = decision.intent != "CLARIFY" and decision.confidence < runtime.context.min_confidence
     return {

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.schemas import RoutineUpdate
+from core.schemas import RoutineUpdate
 
 FIELDS = ("sets", "reps", "weight_kg")
 IGNORED = {"exercise_name"}  # a display name may be re-rendered in the user's language
@@ -25,8 +25,11 @@ def routine_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any
         for field in FIELDS:
             if old[code].get(field) != new[code].get(field):
                 modified[(code, field)] = (old[code].get(field), new[code].get(field))
-        rest = {k for k in (old[code].keys() | new[code].keys()) - set(FIELDS) - IGNORED
-                if old[code].get(k) != new[code].get(k)}
+        rest = {
+            k
+            for k in (old[code].keys() | new[code].keys()) - set(FIELDS) - IGNORED
+            if old[code].get(k) != new[code].get(k)
+        }
         if rest:
             other.append(f"{code}: {', '.join(sorted(rest))} changed, which no change can declare")
     kept_before = [c for c in old if c in new]
@@ -54,8 +57,9 @@ def update_problems(update: RoutineUpdate, original: dict[str, Any]) -> list[str
     """Why this update is not exactly the change it declares to `original` (empty when it is)."""
     problems: list[str] = []
     after = update.updated_routine.model_dump(exclude_none=True)
-    if after.get("routine_order") != original.get("routine_order") or \
-            after.get("routine_name") != original.get("routine_name"):
+    if after.get("routine_order") != original.get("routine_order") or after.get("routine_name") != original.get(
+        "routine_name"
+    ):
         problems.append("the updated routine must keep its name and order")
     actual = routine_diff(original, after)
     declared = declared_diff(update)
@@ -67,7 +71,7 @@ def update_problems(update: RoutineUpdate, original: dict[str, Any]) -> list[str
         said = declared["modified"].get((code, field))
         if said is None or not _same(said[1], new) or (said[0] is not None and not _same(said[0], old)):
             problems.append(f"{code} {field} changed {old} → {new}, but the update declares {said}")
-    for (code, field) in declared["modified"].keys() - actual["modified"].keys():
+    for code, field in declared["modified"].keys() - actual["modified"].keys():
         problems.append(f"{code} {field}: declared as changed, but it is not")
     if not any(actual[k] for k in ("removed", "added", "modified")):
         problems.append("the updated routine is identical to the original")

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from langgraph.runtime import Runtime
 
+from core.errors import ContextMissing, LLMMalformedOutput, UnclearRequest
+from core.lang import is_korean
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import last_message, recent_turns
 from nodes.routine_diff import update_problems
-from worker.errors import ContextMissing, LLMMalformedOutput, UnclearRequest
-from worker.lang import is_korean
 
 
 async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
@@ -41,7 +41,7 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
 
 
 def _ask_for_the_change(routines: list[dict], korean: bool) -> dict:
-    """"루틴 바꿔줘" with no detail: ask which exercise and what change, with the user's own
+    """ "루틴 바꿔줘" with no detail: ask which exercise and what change, with the user's own
     routine in the examples."""
     first = min(routines, key=lambda r: r.get("routine_order", 0))
     routine = first.get("routine_name", "")
@@ -50,10 +50,17 @@ def _ask_for_the_change(routines: list[dict], korean: bool) -> dict:
     exercise = (plans[0].get("exercise_name") or code_name) if korean else code_name
     names = ", ".join(r.get("routine_name", "") for r in routines)
     if korean:
-        question = (f"어떤 루틴({names})의 어떤 운동을 어떻게 바꿀까요? 예: \"{routine}에서 {exercise} 빼줘\", "
-                    f"\"{exercise} 5세트로 늘려줘\", \"{exercise} 대신 다른 운동 넣어줘\"")
+        question = (
+            f'어떤 루틴({names})의 어떤 운동을 어떻게 바꿀까요? 예: "{routine}에서 {exercise} 빼줘", '
+            f'"{exercise} 5세트로 늘려줘", "{exercise} 대신 다른 운동 넣어줘"'
+        )
     else:
-        question = (f"Which exercise in which routine ({names}) should I change, and how? For example: "
-                    f"\"remove {exercise} from {routine}\", \"{exercise} to 5 sets\", \"swap {exercise} for …\"")
-    return {"final": {"question": question, "options": ["UPDATE_ROUTINE"]}, "action": "ASK_CLARIFICATION",
-            "status": "CLARIFY"}
+        question = (
+            f"Which exercise in which routine ({names}) should I change, and how? For example: "
+            f'"remove {exercise} from {routine}", "{exercise} to 5 sets", "swap {exercise} for …"'
+        )
+    return {
+        "final": {"question": question, "options": ["UPDATE_ROUTINE"]},
+        "action": "ASK_CLARIFICATION",
+        "status": "CLARIFY",
+    }

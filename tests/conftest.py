@@ -16,35 +16,60 @@ from adapters.memory.embeddings import shared_embeddings
 from adapters.memory.qdrant import QdrantMemory
 from adapters.prompts import load_prompts
 from adapters.vm_api.embedded import EmbeddedVMApi
+from app.dependencies import build_dependencies
+from core.settings import Settings
 from graph.context import Context
-from worker.dependencies import build_dependencies
-from worker.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_USER = "user-67890"
 OTHER_USER = "user-12345"
 
 # Tests must not pick up a developer's keys or endpoints.
-for _name in ("GOOGLE_API_KEY", "LLM_PROVIDER", "GEMINI_BASE_URL", "VM_INTERNAL_BASE_URL", "VM_INTERNAL_TOKEN",
-              "QDRANT_URL", "QDRANT_API_KEY", "QDRANT_PATH", "OCI_STREAM_ID", "OCI_RESULT_QUEUE_ID", "PROMPTS_DIR",
-              "OCI_AUTH", "OCI_CONFIG_FILE", "OCI_CONFIG_PROFILE", "OCI_REGION", "OCI_STREAM_ENDPOINT",
-              "OCI_QUEUE_ENDPOINT", "OCI_RESOURCE_PRINCIPAL_VERSION"):
+for _name in (
+    "GOOGLE_API_KEY",
+    "LLM_PROVIDER",
+    "GEMINI_BASE_URL",
+    "VM_INTERNAL_BASE_URL",
+    "VM_INTERNAL_TOKEN",
+    "QDRANT_URL",
+    "QDRANT_API_KEY",
+    "QDRANT_PATH",
+    "OCI_STREAM_ID",
+    "OCI_RESULT_QUEUE_ID",
+    "PROMPTS_DIR",
+    "OCI_AUTH",
+    "OCI_CONFIG_FILE",
+    "OCI_CONFIG_PROFILE",
+    "OCI_REGION",
+    "OCI_STREAM_ENDPOINT",
+    "OCI_QUEUE_ENDPOINT",
+    "OCI_RESOURCE_PRINCIPAL_VERSION",
+):
     os.environ.pop(_name, None)
 
 
-def request(content: str | list[dict[str, str]], *, request_id: str = "req-test-1",
-            user_id: str = DEMO_USER, stream: bool = True) -> dict[str, Any]:
+def request(
+    content: str | list[dict[str, str]],
+    *,
+    request_id: str = "req-test-1",
+    user_id: str = DEMO_USER,
+    stream: bool = True,
+) -> dict[str, Any]:
     history = [{"role": "user", "content": content}] if isinstance(content, str) else content
-    return {"requestId": request_id, "userId": user_id, "conversation_history": history,
-            "stream": stream, "metadata": {}}
+    return {
+        "requestId": request_id,
+        "userId": user_id,
+        "conversation_history": history,
+        "stream": stream,
+        "metadata": {},
+    }
 
 
 def stable(value: Any) -> Any:
     """The same value with run-dependent numbers masked for snapshots: latencies and timestamps
     vary per run, and similarity scores are rounded (native float maths differs a little per CPU)."""
     if isinstance(value, dict):
-        return {k: ("<varies>" if k in ("latency_ms", "created_at", "ts") else stable(v))
-                for k, v in value.items()}
+        return {k: ("<varies>" if k in ("latency_ms", "created_at", "ts") else stable(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [stable(v) for v in value]
     if isinstance(value, float):
@@ -97,8 +122,14 @@ async def memory(embeddings):
 
 @pytest.fixture
 def context(llm, vm, memory, settings) -> Context:
-    return Context(llm=llm, vm=vm, memory=memory, min_confidence=settings.ROUTER_MIN_CONFIDENCE,
-                   catalog_max_searches=settings.CATALOG_MAX_SEARCHES, memory_top_k=settings.MEMORY_TOP_K)
+    return Context(
+        llm=llm,
+        vm=vm,
+        memory=memory,
+        min_confidence=settings.ROUTER_MIN_CONFIDENCE,
+        catalog_max_searches=settings.CATALOG_MAX_SEARCHES,
+        memory_top_k=settings.MEMORY_TOP_K,
+    )
 
 
 @pytest.fixture
@@ -114,4 +145,3 @@ def events() -> CollectingEmitter:
 @pytest.fixture
 def deps(settings, llm, vm, memory, events):
     return build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
-

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from app.dependencies import build_dependencies
+from core.settings import Settings
 from tests.conftest import REPO
 from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
-from worker.dependencies import build_dependencies
-from worker.settings import Settings
 
 # Looks like a real key, so a leak would be found by a plain substring search.
 KEY = "AIzaSyStandIn-secret-0123456789abcdef"
@@ -43,8 +43,9 @@ async def gemini_deps(gemini, vm, memory, events):
     made = []
 
     def make(**overrides: Any):
-        deps = build_dependencies(gemini_settings(gemini.base_url, **overrides), vm=vm, memory=memory,
-                                  tokens=events, results=events)
+        deps = build_dependencies(
+            gemini_settings(gemini.base_url, **overrides), vm=vm, memory=memory, tokens=events, results=events
+        )
         made.append(deps)
         return deps
 
@@ -54,15 +55,21 @@ async def gemini_deps(gemini, vm, memory, events):
 
 
 def route(intent: str, confidence: float = 0.95, search_terms: list[str] | None = None, **usage: Any) -> Reply:
-    return Reply.json({"intent": intent, "confidence": confidence, "reason": "scripted",
-                       "search_terms": search_terms or []}, **usage)
+    return Reply.json(
+        {"intent": intent, "confidence": confidence, "reason": "scripted", "search_terms": search_terms or []}, **usage
+    )
 
 
 def plan(action: str = "GET_ACTIVE_ROUTINES", required_context: list[str] | None = None, **usage: Any) -> Reply:
-    return Reply.json({"action": action,
-                       "required_context": ["active_routines", "profile"] if required_context is None
-                       else required_context,
-                       "search_terms": [], "memory_query": "injuries"}, **usage)
+    return Reply.json(
+        {
+            "action": action,
+            "required_context": ["active_routines", "profile"] if required_context is None else required_context,
+            "search_terms": [],
+            "memory_query": "injuries",
+        },
+        **usage,
+    )
 
 
 def memories(*facts: str, **usage: Any) -> Reply:
@@ -72,26 +79,62 @@ def memories(*facts: str, **usage: Any) -> Reply:
 
 
 PROGRAM = {
-    "program_name": "4주 근비대 프로그램", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 2,
-    "experience_level": "INTERMEDIATE", "notes": "주 2회",
+    "program_name": "4주 근비대 프로그램",
+    "goal": "HYPERTROPHY",
+    "weeks": 4,
+    "days_per_week": 2,
+    "experience_level": "INTERMEDIATE",
+    "notes": "주 2회",
     "routines": [
-        {"routine_name": "상체", "routine_order": 1, "plans": [
-            {"exercise_code": "BARBELL_BENCH_PRESS", "exercise_name": "바벨 벤치프레스", "sets": 4, "reps": 10,
-             "weight_kg": 60},
-            {"exercise_code": "BARBELL_ROW", "exercise_name": "바벨 로우", "sets": 4, "reps": 10, "weight_kg": 50}]},
-        {"routine_name": "하체", "routine_order": 2, "plans": [
-            {"exercise_code": "BARBELL_BACK_SQUAT", "exercise_name": "바벨 백 스쿼트", "sets": 4, "reps": 8,
-             "weight_kg": 90}]},
+        {
+            "routine_name": "상체",
+            "routine_order": 1,
+            "plans": [
+                {
+                    "exercise_code": "BARBELL_BENCH_PRESS",
+                    "exercise_name": "바벨 벤치프레스",
+                    "sets": 4,
+                    "reps": 10,
+                    "weight_kg": 60,
+                },
+                {"exercise_code": "BARBELL_ROW", "exercise_name": "바벨 로우", "sets": 4, "reps": 10, "weight_kg": 50},
+            ],
+        },
+        {
+            "routine_name": "하체",
+            "routine_order": 2,
+            "plans": [
+                {
+                    "exercise_code": "BARBELL_BACK_SQUAT",
+                    "exercise_name": "바벨 백 스쿼트",
+                    "sets": 4,
+                    "reps": 8,
+                    "weight_kg": 90,
+                }
+            ],
+        },
     ],
 }
 
 ROUTINE_UPDATE = {
-    "routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨 벤치프레스로 바꿨어요.",
+    "routine_name": "Push Day A",
+    "routine_order": 1,
+    "summary": "벤치프레스를 덤벨 벤치프레스로 바꿨어요.",
     "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS", "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
-    "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": [
-        {"exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스", "sets": 4, "reps": 8,
-         "weight_kg": 28},
-        *CANNED_PUSH_DAY[1:]]},
+    "updated_routine": {
+        "routine_name": "Push Day A",
+        "routine_order": 1,
+        "plans": [
+            {
+                "exercise_code": "DUMBBELL_BENCH_PRESS",
+                "exercise_name": "덤벨 벤치프레스",
+                "sets": 4,
+                "reps": 8,
+                "weight_kg": 28,
+            },
+            *CANNED_PUSH_DAY[1:],
+        ],
+    },
 }
 
 CHAT_MESSAGE = "오늘 운동 뭐 해야 돼?"

@@ -9,15 +9,25 @@ import json
 
 import pytest
 
+from app.cli import main as reppy_worker
 from bench.cli import run
 from bench.config import BenchConfig
 from bench.report import TARGETS, table
-from worker.cli import main as reppy_worker
 
 pytestmark = pytest.mark.integration
 
-REQUIRED = ["chat_ratio", "generate_ratio", "update_ratio", "overhead_ms", "first_token_ms", "cold_import_s",
-            "cold_import_ratio", "concurrency_errors", "concurrency_p95_ratio", "peak_rss_mb"]
+REQUIRED = [
+    "chat_ratio",
+    "generate_ratio",
+    "update_ratio",
+    "overhead_ms",
+    "first_token_ms",
+    "cold_import_s",
+    "cold_import_ratio",
+    "concurrency_errors",
+    "concurrency_p95_ratio",
+    "peak_rss_mb",
+]
 
 
 @pytest.fixture(scope="module")

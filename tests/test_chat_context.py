@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 from langgraph.runtime import Runtime
 
+from core.errors import MemoryUnavailable
 from graph.context import Context
 from nodes.gather_context import gather_context
 from nodes.plan_chat import plan_chat
 from nodes.respond_chat import respond_chat
 from tests.conftest import DEMO_USER, OTHER_USER, request
 from tests.test_nodes import FailingVM
-from worker.errors import MemoryUnavailable
 
 
 class FailingMemory:
@@ -30,15 +30,30 @@ class FailingMemory:
 
 
 def runtime_with(context: Context, *, vm=None, memory=None) -> Runtime[Context]:
-    return Runtime(context=Context(llm=context.llm, vm=vm or context.vm, memory=memory or context.memory,
-                                   min_confidence=0.5, catalog_max_searches=8, memory_top_k=5))
+    return Runtime(
+        context=Context(
+            llm=context.llm,
+            vm=vm or context.vm,
+            memory=memory or context.memory,
+            min_confidence=0.5,
+            catalog_max_searches=8,
+            memory_top_k=5,
+        )
+    )
 
 
 async def answer(runtime, message: str, user: str = DEMO_USER) -> tuple[str, dict]:
     """The chat path as the graph runs it: plan → gather exactly the plan → respond."""
-    state = {**request(message, user_id=user),
-             "route": {"intent": "CHAT_RESPONSE", "confidence": 0.9, "proposed": "CHAT_RESPONSE",
-                       "reason": "", "search_terms": []}}
+    state = {
+        **request(message, user_id=user),
+        "route": {
+            "intent": "CHAT_RESPONSE",
+            "confidence": 0.9,
+            "proposed": "CHAT_RESPONSE",
+            "reason": "",
+            "search_terms": [],
+        },
+    }
     state = {**state, **(await plan_chat(state, runtime))}
     state = {**state, **(await gather_context(state, runtime))}
     update = await respond_chat(state, runtime)
@@ -47,31 +62,44 @@ async def answer(runtime, message: str, user: str = DEMO_USER) -> tuple[str, dic
 
 # --- uses what was gathered -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("message, user, expected", [
-    ("오늘 운동 뭐 해야 돼?", DEMO_USER, ["Push Day A", "바벨 벤치프레스 4세트 × 8회 · 70kg"]),
-    ("오늘 운동 뭐 해야 돼?", OTHER_USER, ["Full Body B", "덤벨 숄더 프레스 3세트 × 10회 · 8kg"]),
-    ("what should I train today?", DEMO_USER, ["Push Day A", "Last time you did Leg Day A"]),
-])
+
+@pytest.mark.parametrize(
+    "message, user, expected",
+    [
+        ("오늘 운동 뭐 해야 돼?", DEMO_USER, ["Push Day A", "바벨 벤치프레스 4세트 × 8회 · 70kg"]),
+        ("오늘 운동 뭐 해야 돼?", OTHER_USER, ["Full Body B", "덤벨 숄더 프레스 3세트 × 10회 · 8kg"]),
+        ("what should I train today?", DEMO_USER, ["Push Day A", "Last time you did Leg Day A"]),
+    ],
+)
 async def test_todays_workout_comes_from_the_users_routines(runtime, message, user, expected):
     reply, state = await answer(runtime, message, user)
     assert state["plan"]["action"] == "GET_ACTIVE_ROUTINES"
     assert all(text in reply for text in expected), reply
 
 
-@pytest.mark.parametrize("message, fact", [
-    ("오늘 운동 뭐 해야 돼?", "지난주에 왼쪽 무릎을 다쳤어요"),
-    ("what should I train today?", "I hurt my left knee last week"),
-])
+@pytest.mark.parametrize(
+    "message, fact",
+    [
+        ("오늘 운동 뭐 해야 돼?", "지난주에 왼쪽 무릎을 다쳤어요"),
+        ("what should I train today?", "I hurt my left knee last week"),
+    ],
+)
 async def test_what_the_user_told_us_is_used(runtime, memory, message, fact):
     await memory.add(DEMO_USER, [("m1", fact)])
     reply, _ = await answer(runtime, message)
     assert fact in reply
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("벤치프레스 자세 알려줘", ["바벨 벤치프레스(Barbell Bench Press)", "가슴 운동", "Push Day A에 바벨 벤치프레스 4세트 × 8회"]),
-    ("how do I do a proper lat pulldown?", ["Lat Pulldown — a back exercise", "Pull Day A"]),
-])
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "벤치프레스 자세 알려줘",
+            ["바벨 벤치프레스(Barbell Bench Press)", "가슴 운동", "Push Day A에 바벨 벤치프레스 4세트 × 8회"],
+        ),
+        ("how do I do a proper lat pulldown?", ["Lat Pulldown — a back exercise", "Pull Day A"]),
+    ],
+)
 async def test_exercise_answers_come_from_the_catalog(runtime, message, expected):
     reply, state = await answer(runtime, message)
     assert state["plan"]["action"] == "SEARCH_EXERCISES" and state["context"]["exercise_catalog"]
@@ -93,26 +121,40 @@ async def test_nothing_is_called_missing_when_everything_loaded(runtime):
 
 # --- says when a source was unavailable -------------------------------------------------------------
 
-@pytest.mark.parametrize("message, down, said, not_said", [
-    ("오늘 운동 뭐 해야 돼?", "get_active_routines", "루틴 정보를 불러오지 못했어요", "Push Day A"),
-    ("what should I train today?", "get_active_routines", "couldn't load your routines", "Push Day A"),
-    ("벤치프레스 자세 알려줘", "search_exercises", "운동 카탈로그를 불러오지 못해서", "찾지 못했어요"),
-    ("how do I do a proper lat pulldown?", "search_exercises", "couldn't load the exercise catalog",
-     "couldn't find"),
-    ("단백질은 얼마나 먹어야 돼?", "get_profile", "프로필 정보를 지금 불러오지 못해서", "중급"),
-    ("how much protein should I eat?", "get_profile", "couldn't load your profile", "intermediate"),
-])
+
+@pytest.mark.parametrize(
+    "message, down, said, not_said",
+    [
+        ("오늘 운동 뭐 해야 돼?", "get_active_routines", "루틴 정보를 불러오지 못했어요", "Push Day A"),
+        ("what should I train today?", "get_active_routines", "couldn't load your routines", "Push Day A"),
+        ("벤치프레스 자세 알려줘", "search_exercises", "운동 카탈로그를 불러오지 못해서", "찾지 못했어요"),
+        (
+            "how do I do a proper lat pulldown?",
+            "search_exercises",
+            "couldn't load the exercise catalog",
+            "couldn't find",
+        ),
+        ("단백질은 얼마나 먹어야 돼?", "get_profile", "프로필 정보를 지금 불러오지 못해서", "중급"),
+        ("how much protein should I eat?", "get_profile", "couldn't load your profile", "intermediate"),
+    ],
+)
 async def test_an_unavailable_vm_source_is_named(context, vm, message, down, said, not_said):
     reply, state = await answer(runtime_with(context, vm=FailingVM(vm, {down})), message)
     assert state["context"]["degraded"], "the source should have failed"
     assert said in reply and not_said not in reply, reply
 
 
-@pytest.mark.parametrize("message, said, not_said", [
-    ("내가 전에 말했던 부상 기억해?", "이전 대화 기록을 불러오지 못했어요", "아직 기억해 둔 내용이 없어요"),
-    ("do you remember what I told you about my back?", "couldn't load what you told me before",
-     "I don't have anything saved"),
-])
+@pytest.mark.parametrize(
+    "message, said, not_said",
+    [
+        ("내가 전에 말했던 부상 기억해?", "이전 대화 기록을 불러오지 못했어요", "아직 기억해 둔 내용이 없어요"),
+        (
+            "do you remember what I told you about my back?",
+            "couldn't load what you told me before",
+            "I don't have anything saved",
+        ),
+    ],
+)
 async def test_unavailable_memory_is_not_passed_off_as_empty(context, memory, message, said, not_said):
     reply, state = await answer(runtime_with(context, memory=FailingMemory(memory)), message)
     assert state["plan"]["action"] == "RECALL_MEMORY" and state["context"]["degraded"] == ["user_memory"]

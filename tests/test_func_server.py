@@ -44,8 +44,12 @@ def fdk_command() -> list[str]:
     which uvloop >= 0.22 refuses without a current loop. Setting one first changes nothing else."""
     [entry] = [e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == "fdk"]
     module, function = entry.value.split(":")
-    return [sys.executable, "-c", f"import asyncio, sys, fdk; asyncio.set_event_loop(asyncio.new_event_loop()); "
-                                  f"from {module} import {function}; sys.exit({function}())"]
+    return [
+        sys.executable,
+        "-c",
+        f"import asyncio, sys, fdk; asyncio.set_event_loop(asyncio.new_event_loop()); "
+        f"from {module} import {function}; sys.exit({function}())",
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -67,21 +71,34 @@ def vm_stub():
 def fn_server(standin, vm_stub, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("fn")
     socket_path = workdir / "lsnr.sock"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))}
-    env.update({
-        "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{socket_path}",
-        "PYTHONPATH": str(REPO),  # this checkout, not an installed copy
-        "QDRANT_PATH": ":memory:", "LLM_PROVIDER": "offline",
-        "VM_INTERNAL_BASE_URL": vm_stub.base_url, "VM_INTERNAL_TOKEN": VM_TOKEN,
-        "OCI_AUTH": "config", "OCI_CONFIG_FILE": str(IDENTITY.write_config(workdir)),
-        "OCI_STREAM_ID": STREAM_ID, "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-        "OCI_STREAM_ENDPOINT": standin.endpoint, "OCI_QUEUE_ENDPOINT": standin.endpoint,
-        "OCI_PUBLISH_RETRY_S": "1", "DEADLINE_RESERVE_S": str(RESERVE_S),
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))
+    }
+    env.update(
+        {
+            "FN_FORMAT": "http-stream",
+            "FN_LISTENER": f"unix:{socket_path}",
+            "PYTHONPATH": str(REPO),  # this checkout, not an installed copy
+            "QDRANT_PATH": ":memory:",
+            "LLM_PROVIDER": "offline",
+            "VM_INTERNAL_BASE_URL": vm_stub.base_url,
+            "VM_INTERNAL_TOKEN": VM_TOKEN,
+            "OCI_AUTH": "config",
+            "OCI_CONFIG_FILE": str(IDENTITY.write_config(workdir)),
+            "OCI_STREAM_ID": STREAM_ID,
+            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
+            "OCI_STREAM_ENDPOINT": standin.endpoint,
+            "OCI_QUEUE_ENDPOINT": standin.endpoint,
+            "OCI_PUBLISH_RETRY_S": "1",
+            "DEADLINE_RESERVE_S": str(RESERVE_S),
+        }
+    )
     log_file = (workdir / "fdk.log").open("wb")
-    process = subprocess.Popen([*fdk_command(), "func.py", "handler"], cwd=REPO, env=env,
-                               stdout=log_file, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
     try:
         for _ in range(600):  # bounded: up to ~60 s for the socket
             if socket_path.exists() or process.poll() is not None:
@@ -109,8 +126,11 @@ class FnCaller:
     def call(self, body, *, deadline_s: float = 90.0) -> tuple[httpx.Response, float]:
         """POST /call as Fn does; returns the response and the deadline (epoch seconds)."""
         deadline = time.time() + deadline_s
-        headers = {"Fn-Call-Id": uuid.uuid4().hex, "Content-Type": "application/json",
-                   "Fn-Deadline": dt.datetime.fromtimestamp(deadline, dt.timezone.utc).isoformat()}
+        headers = {
+            "Fn-Call-Id": uuid.uuid4().hex,
+            "Content-Type": "application/json",
+            "Fn-Deadline": dt.datetime.fromtimestamp(deadline, dt.UTC).isoformat(),
+        }
         content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
         return self.client.post("http://function/call", content=content, headers=headers), deadline
 
@@ -149,15 +169,20 @@ def test_batch_of_three_gives_three_results(fn_server, standin):
     chat = request(CHAT, request_id="req-fdk-b1")
     routine = request("새 4주 근비대 프로그램 만들어줘", request_id="req-fdk-b2")
     vague = request("음…", request_id="req-fdk-b3")
-    batch = [chat,
-             {"id": 1, "content": json.dumps(routine, ensure_ascii=False)},
-             {"id": 2, "content": base64.b64encode(json.dumps(vague).encode()).decode()}]
+    batch = [
+        chat,
+        {"id": 1, "content": json.dumps(routine, ensure_ascii=False)},
+        {"id": 2, "content": base64.b64encode(json.dumps(vague).encode()).decode()},
+    ]
     response, _ = fn_server.call(batch)
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 3 and body["unpublished"] == 0
     assert [(o["requestId"], o["status"]) for o in body["outcomes"]] == [
-        ("req-fdk-b1", "SUCCEEDED"), ("req-fdk-b2", "SUCCEEDED"), ("req-fdk-b3", "CLARIFY")]
+        ("req-fdk-b1", "SUCCEEDED"),
+        ("req-fdk-b2", "SUCCEEDED"),
+        ("req-fdk-b3", "CLARIFY"),
+    ]
     for request_id in ("req-fdk-b1", "req-fdk-b2", "req-fdk-b3"):
         assert len(results_for(standin, request_id)) == 1
     assert "program" in results_for(standin, "req-fdk-b2")[0]["final"]
@@ -167,8 +192,9 @@ def test_batch_of_three_gives_three_results(fn_server, standin):
 @pytest.mark.reliability
 def test_short_deadline_publishes_failed_timeout_before_the_deadline(fn_server, standin):
     # The slow user's VM calls take 8 s; the call has 4 s, of which RESERVE_S are kept for publishing.
-    response, deadline = fn_server.call(request(CHAT, request_id="req-fdk-late", user_id=SLOW_USER),
-                                        deadline_s=RESERVE_S + 2.0)
+    response, deadline = fn_server.call(
+        request(CHAT, request_id="req-fdk-late", user_id=SLOW_USER), deadline_s=RESERVE_S + 2.0
+    )
     assert response.status_code == 200
     assert response.json()["outcomes"][0]["status"] == "FAILED"
     [message] = [m for m in standin.queue if m.event()["requestId"] == "req-fdk-late"]
@@ -188,8 +214,13 @@ def test_result_that_cannot_be_published_answers_502(fn_server, standin):
     assert response.headers["content-type"] == "application/json"
     body = response.json()
     assert body["unpublished"] == 1
-    assert body["outcomes"][0] == {"index": 0, "requestId": "req-fdk-noq", "status": "UNPUBLISHED",
-                                   "error": "RESULT_NOT_PUBLISHED", "tokens": 0}
+    assert body["outcomes"][0] == {
+        "index": 0,
+        "requestId": "req-fdk-noq",
+        "status": "UNPUBLISHED",
+        "error": "RESULT_NOT_PUBLISHED",
+        "tokens": 0,
+    }
     assert results_for(standin, "req-fdk-noq") == []
     # Redelivered once the queue is back: the warm instance publishes the result it kept.
     again, _ = fn_server.call(request("음…", request_id="req-fdk-noq"))

@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from adapters.llm.gemini import GeminiProvider
+from app.runner import handle
 from graph.graph import graph
 from tests.conftest import request
 from tests.gemini_support import (  # noqa: F401 - fixtures
@@ -27,7 +28,6 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     thinking_budget,
 )
 from tests.standins.gemini import CANNED_REPLY, Reply, canned_responder
-from worker.runner import handle
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,10 @@ async def test_chat_streams_the_answer_in_order(gemini, gemini_deps, events):
     assert result.meta.intent == "CHAT_RESPONSE" and result.meta.action == "GET_ACTIVE_ROUTINES"
     assert result.meta.provider == "gemini" and result.meta.tokens_streamed == len(pieces) - 1
     assert [(c["node"], c["model"]) for c in result.usage["calls"]] == [
-        ("route_intent", "gemini-2.5-flash"), ("plan_chat", "gemini-2.5-flash"), ("respond_chat", "gemini-2.5-pro")]
+        ("route_intent", "gemini-2.5-flash"),
+        ("plan_chat", "gemini-2.5-flash"),
+        ("respond_chat", "gemini-2.5-pro"),
+    ]
     assert gemini.unused == 0
 
 
@@ -66,8 +69,9 @@ async def test_stream_false_sends_no_token_events(gemini, gemini_deps, events):
 
 
 async def test_chat_requests_per_node(gemini, gemini_deps, events, prompts):
-    deps = gemini_deps(GEMINI_THINKING_BUDGET_CHAT=777, GEMINI_MAX_OUTPUT_TOKENS_ROUTER=300,
-                       GEMINI_MAX_OUTPUT_TOKENS_MAIN=9000)
+    deps = gemini_deps(
+        GEMINI_THINKING_BUDGET_CHAT=777, GEMINI_MAX_OUTPUT_TOKENS_ROUTER=300, GEMINI_MAX_OUTPUT_TOKENS_MAIN=9000
+    )
     gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."))
     await handle(request(CHAT_MESSAGE), deps)
     assert only_result(events).status == "SUCCEEDED"
@@ -100,8 +104,11 @@ async def test_general_advice_needs_no_context(gemini, gemini_deps, events, vm, 
 
     monkeypatch.setattr(vm, "get_active_routines", no_vm_calls)
     monkeypatch.setattr(vm, "get_profile", no_vm_calls)
-    gemini.script(route("CHAT_RESPONSE"), plan("GENERAL_ADVICE", required_context=[]),
-                  Reply.answer("체중 1kg당 1.6g 정도가 좋아요."))
+    gemini.script(
+        route("CHAT_RESPONSE"),
+        plan("GENERAL_ADVICE", required_context=[]),
+        Reply.answer("체중 1kg당 1.6g 정도가 좋아요."),
+    )
     await handle(request("단백질 하루에 얼마나 먹어야 돼?"), gemini_deps())
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.meta.action == "GENERAL_ADVICE"
@@ -110,8 +117,9 @@ async def test_general_advice_needs_no_context(gemini, gemini_deps, events, vm, 
 
 async def test_generate_routine_returns_the_program(gemini, gemini_deps, events):
     deps = gemini_deps(GEMINI_THINKING_BUDGET_GENERATE=3000)
-    gemini.script(route("GENERATE_ROUTINE"), Reply.json(PROGRAM, thoughts_tokens=2500),
-                  memories("허리 디스크가 있어요"))
+    gemini.script(
+        route("GENERATE_ROUTINE"), Reply.json(PROGRAM, thoughts_tokens=2500), memories("허리 디스크가 있어요")
+    )
 
     await handle(request(GENERATE_MESSAGE), deps)
 
@@ -120,11 +128,9 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
     assert result.final == {"program": PROGRAM}
     assert events.tokens == []  # structured output is never streamed
     router, generate, remember = (by_schema(gemini, title) for title in ("RouteDecision", "Program", "MemoryNotes"))
-    assert (generate.model, generate.method, generate.schema_title) == (
-        "gemini-2.5-pro", "generateContent", "Program")
+    assert (generate.model, generate.method, generate.schema_title) == ("gemini-2.5-pro", "generateContent", "Program")
     # The remember step asks the flash model, thinking off, for the durable facts.
-    assert (remember.model, remember.schema_title, thinking_budget(remember)) == (
-        "gemini-2.5-flash", "MemoryNotes", 0)
+    assert (remember.model, remember.schema_title, thinking_budget(remember)) == ("gemini-2.5-flash", "MemoryNotes", 0)
     assert generate.generation_config["responseMimeType"] == "application/json"
     assert thinking_budget(generate) == 3000 and thinking_budget(router) == 0
     # The baseline context reached the prompt: current routines and catalog codes to choose from.
@@ -150,8 +156,7 @@ async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
     assert "- DUMBBELL_BENCH_PRESS: 덤벨 벤치프레스" in update.user_text
 
 
-@pytest.mark.parametrize("decision", [route("CLARIFY", 0.9), route("GENERATE_ROUTINE", 0.3)],
-                         ids=["clarify", "unsure"])
+@pytest.mark.parametrize("decision", [route("CLARIFY", 0.9), route("GENERATE_ROUTINE", 0.3)], ids=["clarify", "unsure"])
 async def test_clarify_asks_without_generating(decision, gemini, gemini_deps, events):
     gemini.script(decision, memories())
     await handle(request("루틴"), gemini_deps())
@@ -163,18 +168,26 @@ async def test_clarify_asks_without_generating(decision, gemini, gemini_deps, ev
 
 
 async def test_usage_and_cost_add_up(gemini, gemini_deps, events):
-    gemini.script(route("CHAT_RESPONSE", prompt_tokens=800, output_tokens=20),
-                  plan(prompt_tokens=500, output_tokens=30),
-                  Reply.answer("오늘은 Push Day A 차례예요.", prompt_tokens=1500, output_tokens=200, thoughts_tokens=300))
+    gemini.script(
+        route("CHAT_RESPONSE", prompt_tokens=800, output_tokens=20),
+        plan(prompt_tokens=500, output_tokens=30),
+        Reply.answer("오늘은 Push Day A 차례예요.", prompt_tokens=1500, output_tokens=200, thoughts_tokens=300),
+    )
     await handle(request(CHAT_MESSAGE), gemini_deps())
     usage = only_result(events).usage
 
     calls = {c["node"]: c for c in usage["calls"]}
     assert {k: calls["route_intent"][k] for k in ("input_tokens", "output_tokens", "thinking_tokens")} == {
-        "input_tokens": 800, "output_tokens": 20, "thinking_tokens": 0}
+        "input_tokens": 800,
+        "output_tokens": 20,
+        "thinking_tokens": 0,
+    }
     # Thinking is output Gemini bills: 200 answer + 300 thinking tokens.
     assert {k: calls["respond_chat"][k] for k in ("input_tokens", "output_tokens", "thinking_tokens")} == {
-        "input_tokens": 1500, "output_tokens": 500, "thinking_tokens": 300}
+        "input_tokens": 1500,
+        "output_tokens": 500,
+        "thinking_tokens": 300,
+    }
     # Flash $0.30 / $2.50 and Pro $1.25 / $10 per 1M tokens.
     assert calls["route_intent"]["cost_usd"] == pytest.approx((800 * 0.30 + 20 * 2.50) / 1e6)
     assert calls["plan_chat"]["cost_usd"] == pytest.approx((500 * 0.30 + 30 * 2.50) / 1e6)
@@ -185,10 +198,13 @@ async def test_usage_and_cost_add_up(gemini, gemini_deps, events):
 
 
 async def test_prices_come_from_the_settings(gemini, gemini_deps, events):
-    deps = gemini_deps(LLM_PRICES={"gemini-2.5-flash": {"input": 1, "output": 1},
-                                   "gemini-2.5-pro": {"input": 2, "output": 4}})
-    gemini.script(route("GENERATE_ROUTINE", prompt_tokens=1000, output_tokens=10),
-                  Reply.json(PROGRAM, prompt_tokens=3000, output_tokens=1000, thoughts_tokens=1000))
+    deps = gemini_deps(
+        LLM_PRICES={"gemini-2.5-flash": {"input": 1, "output": 1}, "gemini-2.5-pro": {"input": 2, "output": 4}}
+    )
+    gemini.script(
+        route("GENERATE_ROUTINE", prompt_tokens=1000, output_tokens=10),
+        Reply.json(PROGRAM, prompt_tokens=3000, output_tokens=1000, thoughts_tokens=1000),
+    )
     await handle(request(GENERATE_MESSAGE), deps)
     usage = only_result(events).usage
     assert [c["cost_usd"] for c in usage["calls"]] == pytest.approx([1010 / 1e6, (3000 * 2 + 2000 * 4) / 1e6])
@@ -198,13 +214,22 @@ async def test_structured_calls_never_reach_the_messages_stream(gemini, gemini_d
     """LangGraph's "messages" stream (what `langgraph dev` and the runner read) carries the answer's
     chunks only: the router, planner and program calls are tagged nostream."""
     deps = gemini_deps()
-    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."),
-                  route("GENERATE_ROUTINE"), Reply.json(PROGRAM), memories("I train at home"))
+    gemini.script(
+        route("CHAT_RESPONSE"),
+        plan(),
+        Reply.answer("오늘은 Push Day A 차례예요."),
+        route("GENERATE_ROUTINE"),
+        Reply.json(PROGRAM),
+        memories("I train at home"),
+    )
     chat_nodes, generate_nodes = [], []
-    for message, nodes, request_id in ((CHAT_MESSAGE, chat_nodes, "req-m-1"), (GENERATE_MESSAGE, generate_nodes,
-                                                                                "req-m-2")):
-        async for chunk, metadata in graph.astream(request(message, request_id=request_id), context=deps.context(),
-                                                   stream_mode="messages"):
+    for message, nodes, request_id in (
+        (CHAT_MESSAGE, chat_nodes, "req-m-1"),
+        (GENERATE_MESSAGE, generate_nodes, "req-m-2"),
+    ):
+        async for _chunk, metadata in graph.astream(
+            request(message, request_id=request_id), context=deps.context(), stream_mode="messages"
+        ):
             nodes.append(metadata["langgraph_node"])
     assert chat_nodes and set(chat_nodes) == {"respond_chat"}
     assert generate_nodes == []  # neither the program nor the remember step's JSON

@@ -12,22 +12,26 @@ import time
 import pytest
 
 from adapters.llm.gemini import GeminiConfig
+from app.dependencies import build_dependencies
+from core.errors import ConfigError
+from core.settings import Settings
 from tests.conftest import REPO
 from tests.gemini_support import KEY, gemini, plan, route  # noqa: F401 - fixture
 from tests.standins.gemini import GeminiStandIn, Latency, Reply, canned_responder
-from worker.dependencies import build_dependencies
-from worker.errors import ConfigError
-from worker.settings import Settings
 
 pytestmark = pytest.mark.integration
 
 
 def run_cli(*args: str, env: dict[str, str]):
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("GOOGLE_", "GEMINI_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_"))}
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOOGLE_", "GEMINI_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_"))
+    }
     environment.update({"QDRANT_PATH": ":memory:", **env})
-    return subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True, env=environment,
-                          cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args], capture_output=True, env=environment, cwd=REPO, timeout=120
+    )
 
 
 def test_cli_example_runs_on_gemini(gemini):
@@ -42,8 +46,7 @@ def test_cli_example_runs_on_gemini(gemini):
     assert [t["seq"] for t in tokens] == list(range(1, len(tokens) + 1)) and len(tokens) > 5
     assert "".join(t["delta"] for t in tokens) == reply == result["final"]["reply"]
     assert result["status"] == "SUCCEEDED" and result["meta"]["provider"] == "gemini"
-    assert [c["model"] for c in result["usage"]["calls"]] == ["gemini-2.5-flash", "gemini-2.5-flash",
-                                                              "gemini-2.5-pro"]
+    assert [c["model"] for c in result["usage"]["calls"]] == ["gemini-2.5-flash", "gemini-2.5-flash", "gemini-2.5-pro"]
     assert result["usage"]["thinking_tokens"] == 120 and result["usage"]["cost_usd"] > 0
     assert [r.method for r in gemini.requests] == ["generateContent", "generateContent", "streamGenerateContent"]
     assert KEY.encode() not in done.stdout + done.stderr
@@ -63,10 +66,13 @@ def test_cli_without_a_key_is_a_configuration_error():
     assert done.returncode == 2 and b"GOOGLE_API_KEY" in done.stderr and done.stdout == b""
 
 
-@pytest.mark.parametrize("env, problem", [
-    ({"LLM_PROVIDER": "gemini"}, "needs GOOGLE_API_KEY"),
-    ({"GOOGLE_API_KEY": KEY, "GEMINI_BASE_URL": "127.0.0.1:8765"}, r"GEMINI_BASE_URL must be an http\(s\) URL"),
-])
+@pytest.mark.parametrize(
+    "env, problem",
+    [
+        ({"LLM_PROVIDER": "gemini"}, "needs GOOGLE_API_KEY"),
+        ({"GOOGLE_API_KEY": KEY, "GEMINI_BASE_URL": "127.0.0.1:8765"}, r"GEMINI_BASE_URL must be an http\(s\) URL"),
+    ],
+)
 def test_provider_configuration_errors(env, problem, monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -85,8 +91,14 @@ def test_settings_reach_the_provider_config(monkeypatch):
     monkeypatch.setenv("GEMINI_MAX_RETRIES", "4")
     config = GeminiConfig.from_settings(Settings(_env_file=None))
     assert config.base_url is None  # Google's own endpoint unless told otherwise
-    assert config.thinking_budgets == {"route_intent": 0, "plan_chat": 0, "remember": 0, "respond_chat": 256,
-                                       "generate_routine": 4096, "update_routine": 2048}
+    assert config.thinking_budgets == {
+        "route_intent": 0,
+        "plan_chat": 0,
+        "remember": 0,
+        "respond_chat": 256,
+        "generate_routine": 4096,
+        "update_routine": 2048,
+    }
     assert config.max_retries == 4 and KEY not in repr(config)
 
 
@@ -97,8 +109,9 @@ def test_standin_latency_delays_the_first_token():
     from langchain_google_genai import ChatGoogleGenerativeAI
 
     async def first_token_after() -> float:
-        model = ChatGoogleGenerativeAI(model="gemini-2.5-pro", google_api_key=KEY, base_url=standin.base_url,
-                                       max_retries=1)
+        model = ChatGoogleGenerativeAI(
+            model="gemini-2.5-pro", google_api_key=KEY, base_url=standin.base_url, max_retries=1
+        )
         started = time.monotonic()
         try:
             async for chunk in model.astream("오늘 운동 뭐 해야 돼?"):
@@ -108,7 +121,8 @@ def test_standin_latency_delays_the_first_token():
             await model.aclose()
         raise AssertionError("no token arrived")
 
-    with GeminiStandIn(api_key=KEY, latency=Latency(ttft_s=0.3, tokens_per_s=1000),
-                       responder=canned_responder) as standin:
+    with GeminiStandIn(
+        api_key=KEY, latency=Latency(ttft_s=0.3, tokens_per_s=1000), responder=canned_responder
+    ) as standin:
         assert asyncio.run(first_token_after()) >= 0.3
         assert standin.requests[0].method == "streamGenerateContent"

@@ -23,6 +23,8 @@ from dataclasses import replace
 
 import pytest
 
+from app.dependencies import build_dependencies
+from app.runner import handle
 from tests.conftest import request
 from tests.gemini_support import (  # noqa: F401 - fixtures
     CHAT_MESSAGE,
@@ -40,8 +42,6 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     without_remember,
 )
 from tests.standins.gemini import Reply
-from worker.dependencies import build_dependencies
-from worker.runner import handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
@@ -61,12 +61,17 @@ def failed(events, code: str):
 
 # --- router and planner: unusable → ask the user --------------------------------------------------
 
-@pytest.mark.parametrize("reply", [
-    Reply.answer("CHAT_RESPONSE, I think"),                         # not JSON
-    Reply.json({"intent": "SMALL_TALK", "confidence": 0.9}),        # not one of the intents
-    Reply.answer(""),                                               # empty
-    Reply.answer('{"intent": "CHAT_RES', finish="MAX_TOKENS"),      # cut off
-], ids=["not-json", "bad-intent", "empty", "truncated"])
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply.answer("CHAT_RESPONSE, I think"),  # not JSON
+        Reply.json({"intent": "SMALL_TALK", "confidence": 0.9}),  # not one of the intents
+        Reply.answer(""),  # empty
+        Reply.answer('{"intent": "CHAT_RES', finish="MAX_TOKENS"),  # cut off
+    ],
+    ids=["not-json", "bad-intent", "empty", "truncated"],
+)
 async def test_unusable_router_output_clarifies(reply, gemini, gemini_deps, events):
     gemini.script(replace(reply, prompt_tokens=700, output_tokens=9), memories())
     await handle(request(CHAT_MESSAGE), gemini_deps())
@@ -90,6 +95,7 @@ async def test_unusable_plan_clarifies(gemini, gemini_deps, events):
 
 # --- LLM_SAFETY_BLOCKED -------------------------------------------------------------------------
 
+
 async def test_blocked_prompt_fails_at_the_router(gemini, gemini_deps, events):
     gemini.script(Reply.blocked("PROHIBITED_CONTENT"))
     await handle(request(CHAT_MESSAGE), gemini_deps())
@@ -97,9 +103,15 @@ async def test_blocked_prompt_fails_at_the_router(gemini, gemini_deps, events):
     assert "blocked the prompt (PROHIBITED_CONTENT)" in result.error.message and not result.error.retryable
 
 
-@pytest.mark.parametrize("reply", [Reply.blocked("SAFETY"), Reply.answer("", finish="SAFETY"),
-                                   Reply.answer('{"program_name": "', finish="RECITATION")],
-                         ids=["prompt-blocked", "finish-safety", "finish-recitation"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply.blocked("SAFETY"),
+        Reply.answer("", finish="SAFETY"),
+        Reply.answer('{"program_name": "', finish="RECITATION"),
+    ],
+    ids=["prompt-blocked", "finish-safety", "finish-recitation"],
+)
 async def test_blocked_program_fails(reply, gemini, gemini_deps, events):
     gemini.script(route("GENERATE_ROUTINE"), reply)
     await handle(request(GENERATE_MESSAGE), gemini_deps())
@@ -109,8 +121,9 @@ async def test_blocked_program_fails(reply, gemini, gemini_deps, events):
 
 
 async def test_answer_stopped_by_safety_after_streaming(gemini, gemini_deps, events):
-    gemini.script(route("CHAT_RESPONSE"), plan(),
-                  Reply.answer("", chunks=["벤치프레스는 ", "이렇게 ", ""], finish="SAFETY"))
+    gemini.script(
+        route("CHAT_RESPONSE"), plan(), Reply.answer("", chunks=["벤치프레스는 ", "이렇게 ", ""], finish="SAFETY")
+    )
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = failed(events, "LLM_SAFETY_BLOCKED")
     assert [t.delta for t in events.tokens] == ["벤치프레스는 ", "이렇게 "]
@@ -120,9 +133,11 @@ async def test_answer_stopped_by_safety_after_streaming(gemini, gemini_deps, eve
 
 # --- LLM_MAX_TOKENS -----------------------------------------------------------------------------
 
+
 async def test_thinking_that_eats_the_output_is_max_tokens(gemini, gemini_deps, events):
-    gemini.script(route("GENERATE_ROUTINE"), Reply.answer("", finish="MAX_TOKENS", thoughts_tokens=4096,
-                                                          prompt_tokens=2000))
+    gemini.script(
+        route("GENERATE_ROUTINE"), Reply.answer("", finish="MAX_TOKENS", thoughts_tokens=4096, prompt_tokens=2000)
+    )
     await handle(request(GENERATE_MESSAGE), gemini_deps())
     result = failed(events, "LLM_MAX_TOKENS")
     assert "thinking used the whole output limit (4096 thinking tokens)" in result.error.message
@@ -141,26 +156,34 @@ async def test_answer_cut_at_the_limit_is_max_tokens(gemini, gemini_deps, events
 
 # --- LLM_MALFORMED_OUTPUT (after one repair) ----------------------------------------------------
 
+
 async def test_invalid_program_is_repaired_once(gemini, gemini_deps, events):
     broken = {k: v for k, v in PROGRAM.items() if k != "weeks"}
     gemini.script(route("GENERATE_ROUTINE"), Reply.json(broken), Reply.json(PROGRAM), memories())
     await handle(request(GENERATE_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.final == {"program": PROGRAM}
-    first, repair = [r for r in gemini.requests if r.schema_title == "Program"]
+    _first, repair = [r for r in gemini.requests if r.schema_title == "Program"]
     assert repair.schema_title == "Program"
     # The repair turn shows the model its own output and what was wrong with it, by field name.
     turns = repair.body["contents"]
     assert [t["role"] for t in turns] == ["user", "model", "user"]
     assert turns[1]["parts"][0]["text"] == json.dumps(broken, ensure_ascii=False)
     assert "weeks: Field required" in turns[2]["parts"][0]["text"]
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine", "generate_routine",
-                                                          "remember"]
+    assert [c["node"] for c in result.usage["calls"]] == [
+        "route_intent",
+        "generate_routine",
+        "generate_routine",
+        "remember",
+    ]
 
 
 async def test_still_invalid_after_repair_fails(gemini, gemini_deps, events):
-    gemini.script(route("UPDATE_ROUTINE", search_terms=["덤벨 프레스"]), Reply.answer("sorry, here it is: {"),
-                  Reply.json({**ROUTINE_UPDATE, "changes": []}))
+    gemini.script(
+        route("UPDATE_ROUTINE", search_terms=["덤벨 프레스"]),
+        Reply.answer("sorry, here it is: {"),
+        Reply.json({**ROUTINE_UPDATE, "changes": []}),
+    )
     await handle(request(UPDATE_MESSAGE), gemini_deps())
     result = failed(events, "LLM_MALFORMED_OUTPUT")
     assert "update_routine" in result.error.message and "after one repair attempt" in result.error.message
@@ -180,9 +203,15 @@ async def test_answer_stopped_for_another_reason(gemini, gemini_deps, events):
 
 # --- LLM_RATE_LIMITED ---------------------------------------------------------------------------
 
+
 async def test_429_then_success_honours_the_retry_delay(gemini, gemini_deps, events):
-    gemini.script(Reply.rate_limited(retry_delay_s=0.3), route("CHAT_RESPONSE"), plan(),
-                  Reply.rate_limited(retry_delay_s=0.2), Reply.answer("오늘은 Push Day A 차례예요."))
+    gemini.script(
+        Reply.rate_limited(retry_delay_s=0.3),
+        route("CHAT_RESPONSE"),
+        plan(),
+        Reply.rate_limited(retry_delay_s=0.2),
+        Reply.answer("오늘은 Push Day A 차례예요."),
+    )
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.final["reply"] == "오늘은 Push Day A 차례예요."
@@ -212,6 +241,7 @@ async def test_429_asking_for_too_long_fails_at_once(gemini, gemini_deps, events
 
 # --- LLM_UNAVAILABLE ----------------------------------------------------------------------------
 
+
 async def test_5xx_is_retried_then_unavailable(gemini, gemini_deps, events):
     gemini.script(route("CHAT_RESPONSE"), plan(), *[Reply.error(503, "UNAVAILABLE")] * 2)
     await handle(request(CHAT_MESSAGE), gemini_deps(GEMINI_MAX_RETRIES=1))
@@ -228,8 +258,11 @@ async def test_5xx_then_success(gemini, gemini_deps, events):
 
 
 async def test_error_in_the_middle_of_the_stream(gemini, gemini_deps, events):
-    gemini.script(route("CHAT_RESPONSE"), plan(),
-                  Reply.answer("오늘은 Push Day A 차례예요 벤치프레스부터", error_after_chunks=2, output_tokens=12))
+    gemini.script(
+        route("CHAT_RESPONSE"),
+        plan(),
+        Reply.answer("오늘은 Push Day A 차례예요 벤치프레스부터", error_after_chunks=2, output_tokens=12),
+    )
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = failed(events, "LLM_UNAVAILABLE")
     assert [t.delta for t in events.tokens] == ["오늘은 ", "Push "]
@@ -269,6 +302,7 @@ async def test_nobody_listening(vm, memory, events):
 
 # --- LLM_TIMEOUT --------------------------------------------------------------------------------
 
+
 async def test_router_timeout(gemini, gemini_deps, events):
     gemini.script(route("CHAT_RESPONSE").stalled(3))
     await handle(request(CHAT_MESSAGE), gemini_deps(GEMINI_TIMEOUT_ROUTER_S=0.4))
@@ -284,6 +318,7 @@ async def test_answer_timeout(gemini, gemini_deps, events):
 
 
 # --- LLM_REQUEST_REJECTED and LLM_EMPTY_OUTPUT --------------------------------------------------
+
 
 async def test_wrong_key_is_rejected_without_showing_it(gemini, vm, memory, events):
     wrong = "AIzaSyWrong-secret-key-9876543210"
@@ -306,6 +341,7 @@ async def test_empty_answer_is_not_success(gemini, gemini_deps, events):
 
 
 # --- secrets ------------------------------------------------------------------------------------
+
 
 async def test_the_key_never_reaches_logs_events_or_errors(gemini, gemini_deps, events, caplog):
     caplog.set_level(logging.DEBUG)

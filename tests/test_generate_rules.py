@@ -8,12 +8,12 @@ import pytest
 from langgraph.runtime import Runtime
 
 from adapters.llm.base import Generated
+from core.errors import LLMMalformedOutput
+from core.schemas import Program
 from graph.context import Context
 from nodes.gather_context import gather_context
 from nodes.generate_routine import generate_routine
 from tests.conftest import DEMO_USER, OTHER_USER, request
-from worker.errors import LLMMalformedOutput
-from worker.schemas import Program
 
 # Rep ranges per goal, as the generate_program prompt states them (strength 3–6, hypertrophy 8–12,
 # fat loss / general fitness 10–15).
@@ -27,9 +27,16 @@ def convo(*turns: str) -> list[dict[str, str]]:
 
 
 async def generated(runtime, conversation, user=DEMO_USER) -> tuple[dict, Program]:
-    state = {**request(conversation, user_id=user),
-             "route": {"intent": "GENERATE_ROUTINE", "confidence": 0.9, "proposed": "GENERATE_ROUTINE",
-                       "reason": "test", "search_terms": []}}
+    state = {
+        **request(conversation, user_id=user),
+        "route": {
+            "intent": "GENERATE_ROUTINE",
+            "confidence": 0.9,
+            "proposed": "GENERATE_ROUTINE",
+            "reason": "test",
+            "search_terms": [],
+        },
+    }
     state = {**state, **(await gather_context(state, runtime))}
     update = await generate_routine(state, runtime)
     return state["context"], Program.model_validate(update["final"]["program"])
@@ -44,14 +51,17 @@ def total_sets(program: Program) -> int:
     return sum(p.sets for r in program.routines for p in r.plans)
 
 
-@pytest.mark.parametrize("message, days", [
-    ("주 4회 근비대 프로그램 짜줘", 4),
-    ("일주일에 두 번만 운동할 수 있어. 루틴 짜줘", 2),
-    ("5분할 루틴 새로 만들어줘", 5),
-    ("build me a 5 day split", 5),
-    ("I can only train twice a week, make me a program", 2),
-    ("new plan please, 6 days a week", 6),
-])
+@pytest.mark.parametrize(
+    "message, days",
+    [
+        ("주 4회 근비대 프로그램 짜줘", 4),
+        ("일주일에 두 번만 운동할 수 있어. 루틴 짜줘", 2),
+        ("5분할 루틴 새로 만들어줘", 5),
+        ("build me a 5 day split", 5),
+        ("I can only train twice a week, make me a program", 2),
+        ("new plan please, 6 days a week", 6),
+    ],
+)
 async def test_days_per_week_are_honoured(runtime, message, days):
     _, program = await generated(runtime, message)
     assert program.days_per_week == days == len(program.routines)
@@ -59,24 +69,30 @@ async def test_days_per_week_are_honoured(runtime, message, days):
     assert all(r.plans for r in program.routines)
 
 
-@pytest.mark.parametrize("message, weeks", [
-    ("6주짜리 프로그램 만들어줘", 6),
-    ("두 달짜리 루틴 짜줘", 8),
-    ("plan me a 12-week program", 12),
-    ("a 3 month strength program please", 12),
-])
+@pytest.mark.parametrize(
+    "message, weeks",
+    [
+        ("6주짜리 프로그램 만들어줘", 6),
+        ("두 달짜리 루틴 짜줘", 8),
+        ("plan me a 12-week program", 12),
+        ("a 3 month strength program please", 12),
+    ],
+)
 async def test_weeks_are_honoured(runtime, message, weeks):
     _, program = await generated(runtime, message)
     assert program.weeks == weeks
 
 
-@pytest.mark.parametrize("message, goal", [
-    ("다이어트용 프로그램 짜줘", "FAT_LOSS"),
-    ("근력 키우는 프로그램 만들어줘", "STRENGTH"),
-    ("build me a fat loss routine", "FAT_LOSS"),
-    ("a strength program please", "STRENGTH"),
-    ("hypertrophy program please", "HYPERTROPHY"),
-])
+@pytest.mark.parametrize(
+    "message, goal",
+    [
+        ("다이어트용 프로그램 짜줘", "FAT_LOSS"),
+        ("근력 키우는 프로그램 만들어줘", "STRENGTH"),
+        ("build me a fat loss routine", "FAT_LOSS"),
+        ("a strength program please", "STRENGTH"),
+        ("hypertrophy program please", "HYPERTROPHY"),
+    ],
+)
 async def test_goal_in_the_message_sets_goal_and_reps(runtime, message, goal):
     _, program = await generated(runtime, message)  # Alex's profile goal is HYPERTROPHY
     low, high = REP_RANGES[goal]
@@ -90,13 +106,16 @@ async def test_goal_falls_back_to_the_profile(runtime):
     assert (minji.goal, alex.goal) == ("STRENGTH", "HYPERTROPHY")
 
 
-@pytest.mark.parametrize("message, allowed", [
-    ("덤벨만 있어. 주 3회 루틴 짜줘", {"DUMBBELL", "BODYWEIGHT"}),
-    ("맨몸으로만 하는 프로그램 만들어줘", {"BODYWEIGHT"}),
-    ("create a program with just dumbbells, 4 days a week", {"DUMBBELL", "BODYWEIGHT"}),
-    ("bodyweight only plan please", {"BODYWEIGHT"}),
-    ("바벨 없이 프로그램 짜줘", {"DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT"}),
-])
+@pytest.mark.parametrize(
+    "message, allowed",
+    [
+        ("덤벨만 있어. 주 3회 루틴 짜줘", {"DUMBBELL", "BODYWEIGHT"}),
+        ("맨몸으로만 하는 프로그램 만들어줘", {"BODYWEIGHT"}),
+        ("create a program with just dumbbells, 4 days a week", {"DUMBBELL", "BODYWEIGHT"}),
+        ("bodyweight only plan please", {"BODYWEIGHT"}),
+        ("바벨 없이 프로그램 짜줘", {"DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT"}),
+    ],
+)
 async def test_equipment_in_the_message_is_honoured(runtime, message, allowed):
     context, program = await generated(runtime, message)
     assert equipment_of(context, program) <= allowed
@@ -125,7 +144,7 @@ async def test_level_stated_in_the_message_wins_over_the_profile(runtime):
 
 
 async def test_every_exercise_comes_from_the_catalog_search(runtime, vm):
-    context, program = await generated(runtime, "새 4주 근비대 프로그램 만들어줘")
+    _context, program = await generated(runtime, "새 4주 근비대 프로그램 만들어줘")
     for routine in program.routines:
         for plan in routine.plans:
             # Looked up again through the VM API's own search, by the name the program gives it.
@@ -134,18 +153,23 @@ async def test_every_exercise_comes_from_the_catalog_search(runtime, vm):
 
 
 async def test_a_reply_builds_what_the_coach_proposed(runtime):
-    _, korean = await generated(runtime, convo("요즘 주 4회 운동할 수 있게 됐어",
-                                               "그럼 상하체 4분할로 새 프로그램을 짜 드릴까요?",
-                                               "좋아, 그렇게 짜줘"))
+    _, korean = await generated(
+        runtime,
+        convo("요즘 주 4회 운동할 수 있게 됐어", "그럼 상하체 4분할로 새 프로그램을 짜 드릴까요?", "좋아, 그렇게 짜줘"),
+    )
     assert korean.days_per_week == 4 and korean.routines[0].routine_name.endswith("상체 A")
-    _, english = await generated(runtime, convo("I want to get stronger",
-                                                "I can build you a new 8-week strength program, 3 days a week. Want that?",
-                                                "yes"))
+    _, english = await generated(
+        runtime,
+        convo(
+            "I want to get stronger", "I can build you a new 8-week strength program, 3 days a week. Want that?", "yes"
+        ),
+    )
     assert (english.days_per_week, english.weeks, english.goal) == (3, 8, "STRENGTH")
     assert all(p.exercise_name.isascii() for r in english.routines for p in r.plans)  # the user's language
 
 
 # --- the node's checks, for any provider ---------------------------------------------------------
+
 
 class FixedProgram:
     """A provider that returns a given program: what a remote model might send back."""
@@ -173,30 +197,59 @@ def _use_machine(data):
     data["routines"][0]["plans"][0]["exercise_code"] = "LEG_PRESS"
 
 
-@pytest.mark.parametrize("change, complaint", [
-    (lambda d: d.update(days_per_week=3, routines=d["routines"][:3]), "asked for 4 days a week"),
-    (lambda d: d.update(weeks=8), "asked for 6 weeks"),
-    (lambda d: d.update(days_per_week=3), "says 3 days a week but has 4 routines"),
-    (lambda d: d.update(goal="STRENGTH"), "the goal is HYPERTROPHY"),
-    (lambda d: d.update(experience_level="ADVANCED"), "the user is INTERMEDIATE"),
-    (lambda d: _set_first_sets(d, 6), "at most 4 sets"),
-    (lambda d: d["routines"][1]["plans"].append(dict(d["routines"][1]["plans"][0])), "same exercise twice"),
-    (lambda d: d["routines"][2].update(routine_order=7), "routine_order"),
-    (lambda d: d["routines"][3].update(plans=[]), "without exercises"),
-    (_use_machine, "equipment the user does not have"),
-])
+@pytest.mark.parametrize(
+    "change, complaint",
+    [
+        (lambda d: d.update(days_per_week=3, routines=d["routines"][:3]), "asked for 4 days a week"),
+        (lambda d: d.update(weeks=8), "asked for 6 weeks"),
+        (lambda d: d.update(days_per_week=3), "says 3 days a week but has 4 routines"),
+        (lambda d: d.update(goal="STRENGTH"), "the goal is HYPERTROPHY"),
+        (lambda d: d.update(experience_level="ADVANCED"), "the user is INTERMEDIATE"),
+        (lambda d: _set_first_sets(d, 6), "at most 4 sets"),
+        (lambda d: d["routines"][1]["plans"].append(dict(d["routines"][1]["plans"][0])), "same exercise twice"),
+        (lambda d: d["routines"][2].update(routine_order=7), "routine_order"),
+        (lambda d: d["routines"][3].update(plans=[]), "without exercises"),
+        (_use_machine, "equipment the user does not have"),
+    ],
+)
 async def test_the_node_refuses_a_program_that_breaks_a_rule(runtime, context, change, complaint):
     message = "덤벨만 있어. 6주 근비대 프로그램, 주 4회로 짜줘"
-    state = {**request(message), "route": {"intent": "GENERATE_ROUTINE", "confidence": 0.9,
-                                           "proposed": "GENERATE_ROUTINE", "reason": "t", "search_terms": []}}
+    state = {
+        **request(message),
+        "route": {
+            "intent": "GENERATE_ROUTINE",
+            "confidence": 0.9,
+            "proposed": "GENERATE_ROUTINE",
+            "reason": "t",
+            "search_terms": [],
+        },
+    }
     state = {**state, **(await gather_context(state, runtime))}
     good = Program.model_validate((await generate_routine(state, runtime))["final"]["program"])
     bad = mutate(good, change)
-    fixed = Runtime(context=Context(llm=FixedProgram(bad), vm=context.vm, memory=context.memory,
-                                    min_confidence=0.5, catalog_max_searches=8, memory_top_k=5))
+    fixed = Runtime(
+        context=Context(
+            llm=FixedProgram(bad),
+            vm=context.vm,
+            memory=context.memory,
+            min_confidence=0.5,
+            catalog_max_searches=8,
+            memory_top_k=5,
+        )
+    )
     with pytest.raises(LLMMalformedOutput, match=complaint):
         await generate_routine(state, fixed)
-    accepted = await generate_routine(state, Runtime(context=Context(
-        llm=FixedProgram(good), vm=context.vm, memory=context.memory, min_confidence=0.5,
-        catalog_max_searches=8, memory_top_k=5)))
+    accepted = await generate_routine(
+        state,
+        Runtime(
+            context=Context(
+                llm=FixedProgram(good),
+                vm=context.vm,
+                memory=context.memory,
+                min_confidence=0.5,
+                catalog_max_searches=8,
+                memory_top_k=5,
+            )
+        ),
+    )
     assert accepted["status"] == "SUCCEEDED"

@@ -19,10 +19,15 @@ def test_graph_has_no_checkpointer():
     assert graph.checkpointer is None  # `langgraph dev` and the runner bring their own (or none)
 
 
-@pytest.mark.parametrize("intent, nodes", [
-    ("CHAT_RESPONSE", ["plan_chat"]), ("GENERATE_ROUTINE", ["gather_context"]),
-    ("UPDATE_ROUTINE", ["gather_context"]), ("CLARIFY", ["clarify", "remember"]),
-])
+@pytest.mark.parametrize(
+    "intent, nodes",
+    [
+        ("CHAT_RESPONSE", ["plan_chat"]),
+        ("GENERATE_ROUTINE", ["gather_context"]),
+        ("UPDATE_ROUTINE", ["gather_context"]),
+        ("CLARIFY", ["clarify", "remember"]),
+    ],
+)
 def test_after_route(intent, nodes):
     assert after_route({"route": {"intent": intent}}) == nodes
 
@@ -32,10 +37,14 @@ def test_after_plan():
     assert after_plan({"plan": None}) == ["clarify", "remember"]
 
 
-@pytest.mark.parametrize("intent, node", [
-    ("CHAT_RESPONSE", "respond_chat"), ("GENERATE_ROUTINE", "generate_routine"),
-    ("UPDATE_ROUTINE", "update_routine"),
-])
+@pytest.mark.parametrize(
+    "intent, node",
+    [
+        ("CHAT_RESPONSE", "respond_chat"),
+        ("GENERATE_ROUTINE", "generate_routine"),
+        ("UPDATE_ROUTINE", "update_routine"),
+    ],
+)
 def test_after_gather_answers_and_remembers_side_by_side(intent, node):
     assert after_gather({"route": {"intent": intent}}) == [node, "remember"]
 
@@ -49,17 +58,25 @@ async def supersteps(message: str, context) -> list[set[str]]:
     return [steps[step] for step in sorted(steps)]
 
 
-@pytest.mark.parametrize("message, expected", [
-    ("오늘 운동 뭐 해야 돼?", [{"route_intent", "prefetch_context"}, {"plan_chat"}, {"gather_context"},
-                          {"respond_chat", "remember"}]),
-    ("새 4주 근비대 프로그램 만들어줘", [{"route_intent", "prefetch_context"}, {"gather_context"},
-                               {"generate_routine", "remember"}]),
-    ("푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘", [{"route_intent", "prefetch_context"}, {"gather_context"},
-                                     {"update_routine", "remember"}]),
-    ("음…", [{"route_intent", "prefetch_context"}, {"clarify", "remember"}]),
-])
-async def test_context_is_fetched_while_routing_and_memory_written_beside_the_answer(
-        message, expected, context):
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "오늘 운동 뭐 해야 돼?",
+            [{"route_intent", "prefetch_context"}, {"plan_chat"}, {"gather_context"}, {"respond_chat", "remember"}],
+        ),
+        (
+            "새 4주 근비대 프로그램 만들어줘",
+            [{"route_intent", "prefetch_context"}, {"gather_context"}, {"generate_routine", "remember"}],
+        ),
+        (
+            "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘",
+            [{"route_intent", "prefetch_context"}, {"gather_context"}, {"update_routine", "remember"}],
+        ),
+        ("음…", [{"route_intent", "prefetch_context"}, {"clarify", "remember"}]),
+    ],
+)
+async def test_context_is_fetched_while_routing_and_memory_written_beside_the_answer(message, expected, context):
     """What keeps I/O off the critical path: prefetch_context runs in route_intent's superstep, and
     remember in the answer's (a superstep's nodes run concurrently)."""
     assert await supersteps(message, context) == expected

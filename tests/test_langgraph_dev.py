@@ -39,7 +39,11 @@ def server(tmp_path_factory):
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [str(langgraph), "dev", "--no-browser", "--no-reload", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -75,8 +79,9 @@ async def _stream(url: str, payload: dict, **kwargs):
 
     client = get_client(url=url)
     parts = []
-    async for part in client.runs.stream(None, "reppy_worker", input=payload,
-                                         stream_mode=["updates", "messages-tuple", "values"], **kwargs):
+    async for part in client.runs.stream(
+        None, "reppy_worker", input=payload, stream_mode=["updates", "messages-tuple", "values"], **kwargs
+    ):
         parts.append(part)
     return parts
 
@@ -110,8 +115,9 @@ def test_example_request_streams_answer_tokens_from_respond_chat_only(server):
 def test_run_context_reaches_the_nodes(server):
     url, _ = server
     # A confidence bar no router can clear turns the same question into a clarification.
-    parts = asyncio.run(_stream(url, request("오늘 운동 뭐 해야 돼?", request_id="req-ctx"),
-                                context={"min_confidence": 1.0}))
+    parts = asyncio.run(
+        _stream(url, request("오늘 운동 뭐 해야 돼?", request_id="req-ctx"), context={"min_confidence": 1.0})
+    )
     final = [p.data for p in parts if p.event == "values"][-1]
     assert final["route"]["intent"] == "CLARIFY" and final["route"]["proposed"] == "CHAT_RESPONSE"
     assert final["status"] == "CLARIFY" and final["final"]["question"]

@@ -18,9 +18,9 @@ from langchain_core.embeddings import Embeddings
 from adapters.memory.collection import USER_KEY
 from adapters.memory.embeddings import DIMENSION, MODEL_NAME
 from adapters.memory.qdrant import QdrantMemory
+from core.errors import MemoryUnavailable
 from tests.conftest import REPO
 from tests.standins.qdrant import running_qdrant
-from worker.errors import MemoryUnavailable
 
 API_KEY = "qdrant-test-key-123"
 COLLECTION = "user_memory"
@@ -48,6 +48,7 @@ def backend(request, embeddings, tmp_path):
             if server is None:
                 return QdrantMemory(path=str(tmp_path), **options)  # one instance open at a time
             return QdrantMemory(url=server.url, api_key=API_KEY, **options)
+
         return make
 
     if request.param == "local":
@@ -64,8 +65,14 @@ MEMORIES = {
     ALEX: ["지난주에 왼쪽 무릎을 다쳤어요", "I hurt my left knee last week", "I want to bench 100 kg"],
     MINJI: ["지난주에 오른쪽 무릎을 다쳤어요", "I hurt my right knee last week", "I want to bench 100 kg"],
 }
-QUERIES = ["무릎 부상", "knee injury", "지난주에 왼쪽 무릎을 다쳤어요", "I hurt my right knee last week",
-           "bench press goal", "오늘 운동 뭐 해야 돼?"]
+QUERIES = [
+    "무릎 부상",
+    "knee injury",
+    "지난주에 왼쪽 무릎을 다쳤어요",
+    "I hurt my right knee last week",
+    "bench press goal",
+    "오늘 운동 뭐 해야 돼?",
+]
 
 
 @pytest.mark.reliability
@@ -164,10 +171,13 @@ class OtherModel(Embeddings):
         return [digest[i % len(digest)] / 255 + 0.01 for i in range(self.dimension)]
 
 
-@pytest.mark.parametrize("other, why", [
-    (OtherModel(), "was built with embeddings 'multilingual-e5-small"),
-    (OtherModel("tiny", 8), f"holds {DIMENSION}-d vectors; this worker's embeddings are 8-d"),
-])
+@pytest.mark.parametrize(
+    "other, why",
+    [
+        (OtherModel(), "was built with embeddings 'multilingual-e5-small"),
+        (OtherModel("tiny", 8), f"holds {DIMENSION}-d vectors; this worker's embeddings are 8-d"),
+    ],
+)
 async def test_a_collection_of_another_model_fails_clearly(tmp_path, embeddings, other, why):
     first = QdrantMemory(collection=COLLECTION, path=str(tmp_path), embeddings=embeddings)
     await first.add(ALEX, [("r:0", "I hurt my left knee last week")])
@@ -202,20 +212,22 @@ async def test_a_collection_without_a_model_record_is_adopted(embeddings):
 
     with running_qdrant() as server:
         raw = QdrantClient(url=server.url, check_compatibility=False)
-        raw.create_collection(COLLECTION, vectors_config=models.VectorParams(
-            size=DIMENSION, distance=models.Distance.COSINE))
+        raw.create_collection(
+            COLLECTION, vectors_config=models.VectorParams(size=DIMENSION, distance=models.Distance.COSINE)
+        )
         memory = QdrantMemory(collection=COLLECTION, url=server.url, embeddings=embeddings)
         await memory.add(ALEX, [("r:0", "I train at home")])
         await memory.aclose()
         assert raw.get_collection(COLLECTION).config.metadata == {
-            "embedding_model": MODEL_NAME, "embedding_dimension": DIMENSION}
+            "embedding_model": MODEL_NAME,
+            "embedding_dimension": DIMENSION,
+        }
         raw.close()
 
 
 async def test_wrong_api_key_is_typed_and_never_echoed(embeddings, caplog):
     with running_qdrant(api_key=API_KEY) as server:
-        memory = QdrantMemory(collection=COLLECTION, url=server.url, api_key="wrong-key-456",
-                              embeddings=embeddings)
+        memory = QdrantMemory(collection=COLLECTION, url=server.url, api_key="wrong-key-456", embeddings=embeddings)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             with pytest.raises(MemoryUnavailable, match="HTTP 401") as info:
@@ -252,7 +264,7 @@ def test_a_second_process_on_local_storage_is_told_to_use_qdrant_url(tmp_path, e
     script = textwrap.dedent(f"""
         import asyncio
         from adapters.memory.qdrant import QdrantMemory
-        from worker.errors import MemoryUnavailable
+        from core.errors import MemoryUnavailable
         memory = QdrantMemory(collection="{COLLECTION}", path={str(tmp_path)!r})
         try:
             asyncio.run(memory.search("user-1", "knee", 3))
@@ -260,8 +272,14 @@ def test_a_second_process_on_local_storage_is_told_to_use_qdrant_url(tmp_path, e
             print(exc.code, exc.message)
     """)
     try:
-        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
-                              cwd=REPO, env={k: v for k, v in os.environ.items() if not k.startswith("QDRANT")})
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=REPO,
+            env={k: v for k, v in os.environ.items() if not k.startswith("QDRANT")},
+        )
     finally:
         asyncio.run(holder.aclose())
     assert done.stdout.startswith("MEMORY_UNAVAILABLE"), done.stderr
@@ -272,7 +290,7 @@ def test_a_second_process_on_local_storage_is_told_to_use_qdrant_url(tmp_path, e
 def test_default_local_storage_is_under_the_user_cache_dir(monkeypatch, tmp_path):
     from platformdirs import user_cache_dir
 
-    from worker.settings import Settings
+    from core.settings import Settings
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     settings = Settings(_env_file=None)
@@ -282,12 +300,17 @@ def test_default_local_storage_is_under_the_user_cache_dir(monkeypatch, tmp_path
 
 
 async def test_qdrant_url_from_settings_reaches_the_server(embeddings, monkeypatch):
-    from worker.dependencies import build_dependencies
-    from worker.settings import Settings
+    from app.dependencies import build_dependencies
+    from core.settings import Settings
 
     with running_qdrant(api_key=API_KEY) as server:
-        settings = Settings(_env_file=None, QDRANT_URL=server.url, QDRANT_API_KEY=API_KEY,
-                            QDRANT_COLLECTION_MEMORY="memories_from_settings", PROMPTS_DIR=REPO / "prompts")
+        settings = Settings(
+            _env_file=None,
+            QDRANT_URL=server.url,
+            QDRANT_API_KEY=API_KEY,
+            QDRANT_COLLECTION_MEMORY="memories_from_settings",
+            PROMPTS_DIR=REPO / "prompts",
+        )
         deps = build_dependencies(settings, llm=object(), vm=object(), tokens=object(), results=object())
         await deps.memory.add(ALEX, [("r:0", "I train at home")])
         assert [m["text"] for m in await deps.memory.search(ALEX, "home training", 5)] == ["I train at home"]

@@ -11,13 +11,13 @@ import pytest
 from adapters.emit.jsonl import CollectingEmitter
 from adapters.memory.qdrant import QdrantMemory
 from adapters.vm_api.embedded import EmbeddedVMApi
+from app.dependencies import build_dependencies
+from app.runner import handle
 from graph.graph import graph
 from tests.conftest import DEMO_USER, OTHER_USER, request
 from tests.standins.qdrant import running_qdrant
 from tests.test_cli import events as cli_events
 from tests.test_cli import run_cli
-from worker.dependencies import build_dependencies
-from worker.runner import handle
 
 pytestmark = pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")
 API_KEY = "flow-qdrant-key"
@@ -27,31 +27,38 @@ API_KEY = "flow-qdrant-key"
 async def memory(request, embeddings, settings, tmp_path):
     """The memory store of one warm worker process: local mode on disk, or a Qdrant server."""
     if request.param == "local":
-        store = QdrantMemory(collection="user_memory", path=str(tmp_path), embeddings=embeddings,
-                             min_score=settings.MEMORY_MIN_SCORE)
+        store = QdrantMemory(
+            collection="user_memory", path=str(tmp_path), embeddings=embeddings, min_score=settings.MEMORY_MIN_SCORE
+        )
         yield store
         await store.aclose()
     else:
         with running_qdrant(api_key=API_KEY) as server:
-            store = QdrantMemory(collection="user_memory", url=server.url, api_key=API_KEY,
-                                 embeddings=embeddings, min_score=settings.MEMORY_MIN_SCORE)
+            store = QdrantMemory(
+                collection="user_memory",
+                url=server.url,
+                api_key=API_KEY,
+                embeddings=embeddings,
+                min_score=settings.MEMORY_MIN_SCORE,
+            )
             yield store
             await store.aclose()
 
 
 def worker(settings, llm, memory, vm=None):
     events = CollectingEmitter()
-    deps = build_dependencies(settings, llm=llm, vm=vm or EmbeddedVMApi(), memory=memory,
-                              tokens=events, results=events)
+    deps = build_dependencies(settings, llm=llm, vm=vm or EmbeddedVMApi(), memory=memory, tokens=events, results=events)
     return deps, events
 
 
-@pytest.mark.parametrize("told, asked, word", [
-    ("I hurt my left knee last week", "what should I train today?", "knee"),
-    ("지난주에 왼쪽 무릎을 다쳤어요", "오늘 운동 뭐 해야 돼?", "무릎"),
-])
-async def test_a_fact_told_once_is_in_the_next_request_of_that_user_only(
-        settings, llm, memory, told, asked, word):
+@pytest.mark.parametrize(
+    "told, asked, word",
+    [
+        ("I hurt my left knee last week", "what should I train today?", "knee"),
+        ("지난주에 왼쪽 무릎을 다쳤어요", "오늘 운동 뭐 해야 돼?", "무릎"),
+    ],
+)
+async def test_a_fact_told_once_is_in_the_next_request_of_that_user_only(settings, llm, memory, told, asked, word):
     deps, events = worker(settings, llm, memory)
     await handle(request(told, request_id="req-told"), deps)
     [first] = events.results
@@ -69,22 +76,22 @@ async def test_a_fact_told_once_is_in_the_next_request_of_that_user_only(
     await handle(request(asked, request_id="req-other-user", user_id=OTHER_USER), deps)
     other = events.results[-1]
     assert other.status == "SUCCEEDED" and word not in other.final["reply"]
-    state = await graph.ainvoke(request(asked, request_id="req-other-again", user_id=OTHER_USER),
-                                context=deps.context())
+    state = await graph.ainvoke(
+        request(asked, request_id="req-other-again", user_id=OTHER_USER), context=deps.context()
+    )
     assert state["context"].get("user_memory") == []
 
 
 @pytest.mark.reliability
 async def test_a_redelivered_request_never_duplicates_its_memories(settings, llm, memory):
     message = "I hurt my left knee last week. I can only train 3 days a week."
-    for delivery in range(3):
+    for _delivery in range(3):
         # A fresh VM claim store each time: the request really runs again, as after a lost claim.
         deps, events = worker(settings, llm, memory, vm=EmbeddedVMApi())
         await handle(request(message, request_id="req-redelivered"), deps)
         assert events.results[0].meta.remembered == {"saved": 2}
     everything = await memory.search(DEMO_USER, message, 50)
-    assert sorted(m["text"] for m in everything) == ["I can only train 3 days a week",
-                                                     "I hurt my left knee last week"]
+    assert sorted(m["text"] for m in everything) == ["I can only train 3 days a week", "I hurt my left knee last week"]
 
 
 @pytest.mark.reliability
@@ -93,8 +100,9 @@ async def test_a_broken_memory_store_never_costs_the_answer(settings, llm, caplo
         gone = server.url
     broken = QdrantMemory(collection="user_memory", url=gone, timeout_s=2)
     deps, events = worker(settings, llm, broken)
-    outcome = await handle(request("I hurt my left knee last week, what should I train today?",
-                                   request_id="req-no-memory"), deps)
+    outcome = await handle(
+        request("I hurt my left knee last week, what should I train today?", request_id="req-no-memory"), deps
+    )
     [result] = events.results
     assert outcome.status == result.status == "SUCCEEDED" and result.final["reply"]
     assert result.meta.degraded == ["user_memory"]  # the read was skipped...
@@ -106,10 +114,16 @@ async def test_a_broken_memory_store_never_costs_the_answer(settings, llm, caplo
 def test_cli_runs_remember_across_processes(tmp_path):
     """Two `reppy-worker` runs on the same local storage: the second answer knows the first fact."""
     storage = {"QDRANT_PATH": str(tmp_path / "qdrant")}
-    told = {"requestId": "cli-told", "userId": DEMO_USER,
-            "conversation_history": [{"role": "user", "content": "I hurt my left knee last week"}]}
-    asked = {"requestId": "cli-asked", "userId": DEMO_USER,
-             "conversation_history": [{"role": "user", "content": "what should I train today?"}]}
+    told = {
+        "requestId": "cli-told",
+        "userId": DEMO_USER,
+        "conversation_history": [{"role": "user", "content": "I hurt my left knee last week"}],
+    }
+    asked = {
+        "requestId": "cli-asked",
+        "userId": DEMO_USER,
+        "conversation_history": [{"role": "user", "content": "what should I train today?"}],
+    }
     first = run_cli("-j", json.dumps(told), env=storage)
     assert first.returncode == 0, first.stderr.decode()
     assert cli_events(first.stdout)[-1]["meta"]["remembered"] == {"saved": 1}

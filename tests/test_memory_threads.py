@@ -39,8 +39,7 @@ class StuckEmbeddings:
 async def test_slow_memory_never_holds_up_the_default_executor():
     embeddings = StuckEmbeddings()
     memory = QdrantMemory(collection="threads", path=":memory:", embeddings=embeddings)
-    searches = [asyncio.create_task(memory.search(DEMO_USER, f"q{n}", 3))
-                for n in range(DEFAULT_EXECUTOR_THREADS + 4)]
+    searches = [asyncio.create_task(memory.search(DEMO_USER, f"q{n}", 3)) for n in range(DEFAULT_EXECUTOR_THREADS + 4)]
     try:
         for _ in range(200):  # bounded: until the store is busy
             if embeddings.waiting:
@@ -76,12 +75,18 @@ def test_the_query_cache_is_bounded():
 
 
 def test_the_embedding_model_runs_one_openmp_thread_unless_told_otherwise():
-    probe = ("import os; from adapters.memory.embeddings import E5Embeddings; "
-             "E5Embeddings().embed_query('x'); print(os.environ.get('OMP_NUM_THREADS'))")
+    probe = (
+        "import os; from adapters.memory.embeddings import E5Embeddings; "
+        "E5Embeddings().embed_query('x'); print(os.environ.get('OMP_NUM_THREADS'))"
+    )
     env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
-    alone = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True,
-                           timeout=60)
-    told = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env={**env, "OMP_NUM_THREADS": "2"},
-                          capture_output=True, text=True, timeout=60)
+    alone = subprocess.run([sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    told = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO,
+        env={**env, "OMP_NUM_THREADS": "2"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (alone.stdout.strip(), told.stdout.strip()) == ("1", "2"), alone.stderr + told.stderr
-

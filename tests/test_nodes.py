@@ -10,11 +10,12 @@ import pytest
 from langgraph.runtime import Runtime
 
 from adapters.llm.base import Generated
+from core.errors import ContextMissing, LLMMalformedOutput, VMAuthError, VMUnavailable
 from graph.context import Context
 from nodes.clarify import clarify
+from nodes.context_sources import settle
 from nodes.gather_context import gather_context
 from nodes.generate_routine import generate_routine
-from nodes.context_sources import settle
 from nodes.plan_chat import plan_chat
 from nodes.prefetch_context import prefetch_context
 from nodes.remember import remember
@@ -22,25 +23,37 @@ from nodes.respond_chat import respond_chat
 from nodes.route_intent import route_intent
 from nodes.update_routine import update_routine
 from tests.conftest import DEMO_USER, OTHER_USER, request, stable
-from worker.errors import ContextMissing, LLMMalformedOutput, VMAuthError, VMUnavailable
 
-CHAT_PLAN = {"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "user_memory", "profile"],
-             "search_terms": [], "memory_query": "부상, 통증"}
+CHAT_PLAN = {
+    "action": "GET_ACTIVE_ROUTINES",
+    "required_context": ["active_routines", "user_memory", "profile"],
+    "search_terms": [],
+    "memory_query": "부상, 통증",
+}
 
 
 def chat_route(confidence=0.99):
-    return {"intent": "CHAT_RESPONSE", "confidence": confidence, "proposed": "CHAT_RESPONSE",
-            "reason": "test", "search_terms": []}
+    return {
+        "intent": "CHAT_RESPONSE",
+        "confidence": confidence,
+        "proposed": "CHAT_RESPONSE",
+        "reason": "test",
+        "search_terms": [],
+    }
 
 
 # --- route_intent -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("message, intent", [
-    ("오늘 운동 뭐 해야 돼?", "CHAT_RESPONSE"),
-    ("새 4주 근비대 프로그램 만들어줘", "GENERATE_ROUTINE"),
-    ("푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘", "UPDATE_ROUTINE"),
-    ("음…", "CLARIFY"),
-])
+
+@pytest.mark.parametrize(
+    "message, intent",
+    [
+        ("오늘 운동 뭐 해야 돼?", "CHAT_RESPONSE"),
+        ("새 4주 근비대 프로그램 만들어줘", "GENERATE_ROUTINE"),
+        ("푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘", "UPDATE_ROUTINE"),
+        ("음…", "CLARIFY"),
+    ],
+)
 async def test_route_intent(message, intent, runtime, snapshot):
     update = await route_intent(request(message), runtime)
     assert update["route"]["intent"] == intent
@@ -77,12 +90,16 @@ async def test_route_intent_unparseable_falls_back_to_clarify(context, snapshot)
 
 # --- plan_chat ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("message, action", [
-    ("오늘 운동 뭐 해야 돼?", "GET_ACTIVE_ROUTINES"),
-    ("벤치프레스 자세 알려줘", "SEARCH_EXERCISES"),
-    ("how much protein should I eat?", "GENERAL_ADVICE"),
-    ("내가 전에 말했던 부상 기억해?", "RECALL_MEMORY"),
-])
+
+@pytest.mark.parametrize(
+    "message, action",
+    [
+        ("오늘 운동 뭐 해야 돼?", "GET_ACTIVE_ROUTINES"),
+        ("벤치프레스 자세 알려줘", "SEARCH_EXERCISES"),
+        ("how much protein should I eat?", "GENERAL_ADVICE"),
+        ("내가 전에 말했던 부상 기억해?", "RECALL_MEMORY"),
+    ],
+)
 async def test_plan_chat(message, action, runtime, snapshot):
     update = await plan_chat({**request(message), "route": chat_route()}, runtime)
     assert update["plan"]["action"] == action
@@ -96,6 +113,7 @@ async def test_plan_chat_unparseable_plan_is_none(context):
 
 # --- gather_context -----------------------------------------------------------------------------
 
+
 async def test_gather_context_fetches_only_the_plan(runtime, memory, snapshot):
     await memory.add(DEMO_USER, [("m1", "지난주에 왼쪽 무릎을 다쳤어요")])
     await memory.add(OTHER_USER, [("m1", "지난주에 오른쪽 무릎을 다쳤어요")])
@@ -108,10 +126,13 @@ async def test_gather_context_fetches_only_the_plan(runtime, memory, snapshot):
 
 
 async def test_gather_context_searches_catalog_terms(runtime):
-    plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"],
-            "search_terms": ["벤치프레스", "rack pulls"], "memory_query": None}
-    update = await gather_context({**request("벤치프레스랑 rack pulls"), "route": chat_route(), "plan": plan},
-                                  runtime)
+    plan = {
+        "action": "SEARCH_EXERCISES",
+        "required_context": ["exercise_catalog"],
+        "search_terms": ["벤치프레스", "rack pulls"],
+        "memory_query": None,
+    }
+    update = await gather_context({**request("벤치프레스랑 rack pulls"), "route": chat_route(), "plan": plan}, runtime)
     codes = [i["exercise_code"] for i in update["context"]["exercise_catalog"]]
     assert codes[0] == "BARBELL_BENCH_PRESS" and "RACK_PULL" in codes
     assert len(codes) == len(set(codes))
@@ -128,9 +149,11 @@ class FailingVM:
         async def call(*args):
             self.calls.append(name)
             if name in self.down:
-                from worker.errors import VMUnavailable
+                from core.errors import VMUnavailable
+
                 raise VMUnavailable(f"VM API {name} failed with HTTP 503")
             return await getattr(self.inner, name)(*args)
+
         return call
 
 
@@ -153,13 +176,18 @@ async def test_gather_context_generate_needs_its_baseline(context, vm):
 async def test_gather_context_caps_catalog_searches(context, vm):
     counting = FailingVM(vm, set())
     runtime = runtime_with(context, vm=counting, catalog_max_searches=2)
-    plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"],
-            "search_terms": ["스쿼트", "벤치프레스", "데드리프트", "풀업"], "memory_query": None}
+    plan = {
+        "action": "SEARCH_EXERCISES",
+        "required_context": ["exercise_catalog"],
+        "search_terms": ["스쿼트", "벤치프레스", "데드리프트", "풀업"],
+        "memory_query": None,
+    }
     await gather_context({**request("x"), "route": chat_route(), "plan": plan}, runtime)
     assert counting.calls.count("search_exercises") == 2
 
 
 # --- prefetch_context (beside route_intent) and what gather_context makes of it ---------------
+
 
 class CountingMemory:
     """A memory store that counts its searches."""
@@ -187,11 +215,13 @@ async def test_prefetch_context_fetches_what_most_routes_read(runtime, memory, s
 
 
 async def test_prefetch_context_keeps_failures_instead_of_raising(context, vm):
-    update = await prefetch_context(request("새 프로그램 짜줘"),
-                                    runtime_with(context, vm=FailingVM(vm, {"get_profile"})))
+    update = await prefetch_context(
+        request("새 프로그램 짜줘"), runtime_with(context, vm=FailingVM(vm, {"get_profile"}))
+    )
     prefetched = update["prefetched"]
-    assert prefetched["profile"] == {"error": {"code": "VM_UNAVAILABLE", "retryable": True,
-                                               "message": "VM API get_profile failed with HTTP 503"}}
+    assert prefetched["profile"] == {
+        "error": {"code": "VM_UNAVAILABLE", "retryable": True, "message": "VM API get_profile failed with HTTP 503"}
+    }
     assert "value" in prefetched["active_routines"] and "value" in prefetched["user_memory"]
 
 
@@ -205,7 +235,7 @@ async def test_gather_context_reuses_the_prefetch(context, vm, memory):
     update = await gather_context(state, runtime)
 
     # Only the catalog was left to fetch: routines, profile and memories came from the prefetch.
-    assert counting_vm.calls[len(fetched_before[0]):] == ["search_exercises"] * 7
+    assert counting_vm.calls[len(fetched_before[0]) :] == ["search_exercises"] * 7
     assert counting_memory.searches == fetched_before[1]
     fresh = await gather_context({k: v for k, v in state.items() if k != "prefetched"}, runtime)
     assert update == fresh  # the same context as fetching it all now
@@ -222,10 +252,13 @@ async def test_gather_context_recalls_memories_with_the_plans_own_query(context,
     assert counting_memory.searches == ["오늘 운동 뭐 해야 돼?", "부상, 통증"]  # the planner's query
 
 
-@pytest.mark.parametrize("error, expected", [
-    (VMUnavailable("VM API get_profile failed with HTTP 503"), ContextMissing),
-    (VMAuthError("VM API rejected the worker's token (HTTP 401) on GET /users/{userId}/profile"), VMAuthError),
-])
+@pytest.mark.parametrize(
+    "error, expected",
+    [
+        (VMUnavailable("VM API get_profile failed with HTTP 503"), ContextMissing),
+        (VMAuthError("VM API rejected the worker's token (HTTP 401) on GET /users/{userId}/profile"), VMAuthError),
+    ],
+)
 async def test_a_failed_prefetch_counts_like_a_failed_fetch(error, expected, context, vm):
     down = FailingVM(vm, set())
     runtime = runtime_with(context, vm=down)
@@ -242,6 +275,7 @@ async def test_a_failed_prefetch_counts_like_a_failed_fetch(error, expected, con
 
 
 # --- respond_chat -------------------------------------------------------------------------------
+
 
 async def gathered(runtime, message, plan=CHAT_PLAN, user=DEMO_USER):
     state = {**request(message, user_id=user), "route": chat_route(), "plan": plan}
@@ -274,9 +308,9 @@ async def test_respond_chat_mentions_memory_and_missing_context(context, vm, mem
 
 # --- generate_routine ---------------------------------------------------------------------------
 
+
 async def test_generate_routine_program_from_catalog(runtime, snapshot):
-    state = {**request("새 4주 근비대 프로그램 만들어줘"),
-             "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    state = {**request("새 4주 근비대 프로그램 만들어줘"), "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
     state = {**state, **(await gather_context(state, runtime))}
     update = await generate_routine(state, runtime)
     program = update["final"]["program"]
@@ -290,12 +324,26 @@ class OffCatalogProvider:
     name = "off-catalog"
 
     async def generate_program(self, conversation, context):
-        from worker.schemas import Program
-        return Generated(Program.model_validate({
-            "program_name": "x", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 1,
-            "experience_level": "BEGINNER",
-            "routines": [{"routine_name": "A", "routine_order": 1,
-                          "plans": [{"exercise_code": "MADE_UP_PRESS", "sets": 3, "reps": 10}]}]}))
+        from core.schemas import Program
+
+        return Generated(
+            Program.model_validate(
+                {
+                    "program_name": "x",
+                    "goal": "HYPERTROPHY",
+                    "weeks": 4,
+                    "days_per_week": 1,
+                    "experience_level": "BEGINNER",
+                    "routines": [
+                        {
+                            "routine_name": "A",
+                            "routine_order": 1,
+                            "plans": [{"exercise_code": "MADE_UP_PRESS", "sets": 3, "reps": 10}],
+                        }
+                    ],
+                }
+            )
+        )
 
 
 async def test_generate_routine_rejects_exercises_outside_catalog(context):
@@ -307,16 +355,20 @@ async def test_generate_routine_rejects_exercises_outside_catalog(context):
 
 # --- update_routine -----------------------------------------------------------------------------
 
+
 async def test_update_routine_swaps_in_the_right_routine(runtime, snapshot):
     message = "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘"
-    state = {**request(message), "route": {**chat_route(), "intent": "UPDATE_ROUTINE",
-                                           "search_terms": ["벤치프레스", "덤벨 프레스"]}}
+    state = {
+        **request(message),
+        "route": {**chat_route(), "intent": "UPDATE_ROUTINE", "search_terms": ["벤치프레스", "덤벨 프레스"]},
+    }
     state = {**state, **(await gather_context(state, runtime))}
     update = await update_routine(state, runtime)
     change = update["final"]["routine_update"]
     assert change["routine_name"] == "Push Day A"
-    assert change["changes"] == [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
-                                  "new_exercise_code": "DUMBBELL_BENCH_PRESS"}]
+    assert change["changes"] == [
+        {"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS", "new_exercise_code": "DUMBBELL_BENCH_PRESS"}
+    ]
     before = next(r for r in state["context"]["active_routines"] if r["routine_order"] == 1)["plans"]
     after = change["updated_routine"]["plans"]
     assert [p["exercise_code"] for p in after[1:]] == [p["exercise_code"] for p in before[1:]]
@@ -324,23 +376,31 @@ async def test_update_routine_swaps_in_the_right_routine(runtime, snapshot):
 
 
 async def test_update_routine_without_routines_is_context_missing(runtime):
-    state = {**request("스쿼트 5세트로 바꿔줘", user_id="user-unknown"),
-             "context": {"active_routines": [], "exercise_catalog": [], "degraded": []}}
+    state = {
+        **request("스쿼트 5세트로 바꿔줘", user_id="user-unknown"),
+        "context": {"active_routines": [], "exercise_catalog": [], "degraded": []},
+    }
     with pytest.raises(ContextMissing):
         await update_routine(state, runtime)
 
 
 # --- clarify ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("message, proposed", [
-    ("음…", "CLARIFY"),
-    ("루틴 좀", "GENERATE_ROUTINE"),
-    ("hmm, my routine?", "UPDATE_ROUTINE"),
-    ("그거 알려줘", "CHAT_RESPONSE"),
-])
+
+@pytest.mark.parametrize(
+    "message, proposed",
+    [
+        ("음…", "CLARIFY"),
+        ("루틴 좀", "GENERATE_ROUTINE"),
+        ("hmm, my routine?", "UPDATE_ROUTINE"),
+        ("그거 알려줘", "CHAT_RESPONSE"),
+    ],
+)
 async def test_clarify(message, proposed, runtime, snapshot):
-    state = {**request(message), "route": {"intent": "CLARIFY", "confidence": 0.4, "proposed": proposed,
-                                           "reason": "test", "search_terms": []}}
+    state = {
+        **request(message),
+        "route": {"intent": "CLARIFY", "confidence": 0.4, "proposed": proposed, "reason": "test", "search_terms": []},
+    }
     update = await clarify(state, runtime)
     assert update["status"] == "CLARIFY" and update["final"]["question"]
     assert update == snapshot
@@ -348,15 +408,21 @@ async def test_clarify(message, proposed, runtime, snapshot):
 
 # --- remember -----------------------------------------------------------------------------------
 
+
 async def recalled(memory, user, query="부상, 통증, injury, pain"):
     return [m["text"] for m in await memory.search(user, query, 10)]
 
 
 async def test_remember_stores_the_planned_facts(runtime, memory, snapshot):
-    plan = {**CHAT_PLAN, "memories_to_save": ["I hurt my left knee last week", "  I train at home  ",
-                                               "i train at home", ""]}
-    state = {**request("I hurt my left knee last week. I train at home, what now?", request_id="req-mem-1"),
-             "route": chat_route(), "plan": plan}
+    plan = {
+        **CHAT_PLAN,
+        "memories_to_save": ["I hurt my left knee last week", "  I train at home  ", "i train at home", ""],
+    }
+    state = {
+        **request("I hurt my left knee last week. I train at home, what now?", request_id="req-mem-1"),
+        "route": chat_route(),
+        "plan": plan,
+    }
     update = await remember(state, runtime)
     assert update == {"remembered": {"saved": 2}, "usage": []}  # the planner's call already counted
     stored = await memory.search(DEMO_USER, "knee injury", 10)
@@ -365,8 +431,10 @@ async def test_remember_stores_the_planned_facts(runtime, memory, snapshot):
 
 
 async def test_remember_asks_the_model_without_a_chat_plan(runtime, memory, snapshot):
-    state = {**request("허리 디스크가 있어서 데드리프트는 못 해요. 새 루틴 짜줘", request_id="req-mem-2"),
-             "route": {**chat_route(), "intent": "GENERATE_ROUTINE"}}
+    state = {
+        **request("허리 디스크가 있어서 데드리프트는 못 해요. 새 루틴 짜줘", request_id="req-mem-2"),
+        "route": {**chat_route(), "intent": "GENERATE_ROUTINE"},
+    }
     update = await remember(state, runtime)
     assert update["remembered"] == {"saved": 1}
     assert [c["node"] for c in update["usage"]] == ["remember"]
@@ -375,8 +443,11 @@ async def test_remember_asks_the_model_without_a_chat_plan(runtime, memory, snap
 
 
 async def test_remember_is_idempotent_per_request(runtime, memory):
-    state = {**request("x", request_id="req-mem-3"), "route": chat_route(),
-             "plan": {**CHAT_PLAN, "memories_to_save": ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"]}}
+    state = {
+        **request("x", request_id="req-mem-3"),
+        "route": chat_route(),
+        "plan": {**CHAT_PLAN, "memories_to_save": ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"]},
+    }
     for _ in range(3):  # redeliveries of the same request
         await remember(state, runtime)
     everything = await memory.search(DEMO_USER, "무릎 운동", 50)
@@ -397,8 +468,11 @@ async def test_remember_failure_is_reported_not_raised(context, caplog):
         url = server.url  # a Qdrant that was just there and is gone now
     unreachable = QdrantMemory(collection="m", url=url, timeout_s=2)
     runtime = runtime_with(context, memory=unreachable)
-    state = {**request("I hurt my left knee last week", request_id="req-mem-4"), "route": chat_route(),
-             "plan": {**CHAT_PLAN, "memories_to_save": ["I hurt my left knee last week"]}}
+    state = {
+        **request("I hurt my left knee last week", request_id="req-mem-4"),
+        "route": chat_route(),
+        "plan": {**CHAT_PLAN, "memories_to_save": ["I hurt my left knee last week"]},
+    }
     update = await remember(state, runtime)
     assert update == {"remembered": {"saved": 0, "error": "MEMORY_UNAVAILABLE"}, "usage": []}
     assert any("memory write failed" in r.getMessage() for r in caplog.records)
@@ -414,7 +488,10 @@ class StalledMemory:
 async def test_remember_does_not_hold_the_answer_hostage(context, monkeypatch):
     monkeypatch.setattr("nodes.remember.REMEMBER_TIMEOUT_S", 0.2)
     runtime = runtime_with(context, memory=StalledMemory())
-    state = {**request("x", request_id="req-mem-5"), "route": chat_route(),
-             "plan": {**CHAT_PLAN, "memories_to_save": ["주 3회 운동해요"]}}
+    state = {
+        **request("x", request_id="req-mem-5"),
+        "route": chat_route(),
+        "plan": {**CHAT_PLAN, "memories_to_save": ["주 3회 운동해요"]},
+    }
     update = await asyncio.wait_for(remember(state, runtime), timeout=10)
     assert update["remembered"] == {"saved": 0, "error": "TIMEOUT"}

@@ -10,21 +10,23 @@ import pytest
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_client, stream_client
 from adapters.emit.oci_queue import QueueResultEmitter, ResultNotPublished
 from adapters.emit.oci_stream import StreamTokenEmitter
+from app.dependencies import build_dependencies
+from app.runner import handle
+from core.contracts import ResultEvent, TokenEvent
+from core.errors import ConfigError
 from tests.conftest import request
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.standins.oci_identity import OciTestIdentity
-from worker.contracts import ResultEvent, TokenEvent
-from worker.dependencies import build_dependencies
-from worker.errors import ConfigError
-from worker.runner import handle
 
 pytestmark = pytest.mark.integration
 TIMEOUT = (2.0, 5.0)
 
 
 def tokens(request_id: str, count: int, start: int = 1) -> list[TokenEvent]:
-    return [TokenEvent(requestId=request_id, seq=i, delta=f"{request_id}:{i} ", ts=1_700_000_000_000 + i)
-            for i in range(start, start + count)]
+    return [
+        TokenEvent(requestId=request_id, seq=i, delta=f"{request_id}:{i} ", ts=1_700_000_000_000 + i)
+        for i in range(start, start + count)
+    ]
 
 
 @pytest.fixture
@@ -35,8 +37,9 @@ def credentials(oci_config_file):
 @pytest.fixture
 def stream_emitter(credentials, standin):
     client = stream_client(credentials, standin.endpoint, timeout=TIMEOUT)
-    return StreamTokenEmitter(client, STREAM_ID, retry_strategy=bounded_retry(3.0, base_sleep_s=0.02),
-                              max_batch=10, round_pause_s=0.01)
+    return StreamTokenEmitter(
+        client, STREAM_ID, retry_strategy=bounded_retry(3.0, base_sleep_s=0.02), max_batch=10, round_pause_s=0.01
+    )
 
 
 @pytest.fixture
@@ -51,9 +54,10 @@ def result_event(request_id="req-oci-1") -> ResultEvent:
 
 # -- token events → OCI Streaming --------------------------------------------------------------
 
+
 async def test_tokens_arrive_keyed_by_request_in_seq_order(stream_emitter, standin, identity):
     a, b = tokens("req-a", 23), tokens("req-b", 14)
-    for event in [e for pair in zip(a, b) for e in pair] + a[len(b):]:  # two requests interleaved
+    for event in [e for pair in zip(a, b, strict=False) for e in pair] + a[len(b) :]:  # two requests interleaved
         await stream_emitter.emit_token(event)
     await stream_emitter.flush("req-a")
     await stream_emitter.flush("req-b")
@@ -80,7 +84,7 @@ async def test_a_lone_token_leaves_after_the_linger_without_a_flush(stream_emitt
 
 
 async def test_a_requests_first_token_skips_the_linger(credentials, standin):
-    """The production setting (worker/oci_emitters.py): the first token of each request goes out at
+    """The production setting (app/oci_emitters.py): the first token of each request goes out at
     once, the rest still batch. The linger here is far longer than the bounded waits below, so
     only an immediate send can have delivered anything."""
     client = stream_client(credentials, standin.endpoint, timeout=TIMEOUT)
@@ -152,8 +156,9 @@ async def test_stream_outage_loses_tokens_without_raising(stream_emitter, standi
 
 async def test_stream_is_tried_again_after_the_cool_down(credentials, standin):
     client = stream_client(credentials, standin.endpoint, timeout=TIMEOUT)
-    emitter = StreamTokenEmitter(client, STREAM_ID, retry_strategy=bounded_retry(1.0, max_attempts=2, base_sleep_s=0.01),
-                                 cooldown_s=0.3)
+    emitter = StreamTokenEmitter(
+        client, STREAM_ID, retry_strategy=bounded_retry(1.0, max_attempts=2, base_sleep_s=0.01), cooldown_s=0.3
+    )
     standin.fail_next("stream", 500, 500)
     await emitter.emit_token(tokens("req-cd", 1)[0])
     await emitter.flush("req-cd")
@@ -178,6 +183,7 @@ async def test_partial_failures_that_never_clear_are_counted(stream_emitter, sta
 
 
 # -- result events → OCI Queue -----------------------------------------------------------------
+
 
 async def test_result_is_one_queue_message_with_the_result_json(result_emitter, standin, identity):
     event = result_event()
@@ -226,6 +232,7 @@ async def test_the_standin_refuses_a_request_signed_with_another_key(standin, tm
 
 # -- authentication ----------------------------------------------------------------------------
 
+
 async def test_resource_principal_signer_from_the_function_environment(identity, standin, tmp_path, monkeypatch):
     for name, value in identity.resource_principal_env(tmp_path).items():
         monkeypatch.setenv(name, value)
@@ -245,7 +252,7 @@ def test_resource_principal_outside_a_function_is_a_clear_config_error(monkeypat
 
 
 def test_missing_config_file_is_a_clear_config_error(tmp_path):
-    with pytest.raises(ConfigError, match="OCI_AUTH=config.*ConfigFileNotFound"):
+    with pytest.raises(ConfigError, match=r"OCI_AUTH=config.*ConfigFileNotFound"):
         oci_credentials("config", config_file=str(tmp_path / "nope"))
 
 
@@ -260,15 +267,25 @@ def test_queue_without_endpoint_or_region_is_a_config_error(identity, tmp_path, 
 
 # -- composed: settings → dependencies → runner ------------------------------------------------
 
+
 def oci_settings(settings, config_file, endpoint, **extra):
-    return settings.model_copy(update={
-        "OCI_AUTH": "config", "OCI_CONFIG_FILE": str(config_file), "OCI_STREAM_ID": STREAM_ID,
-        "OCI_RESULT_QUEUE_ID": QUEUE_ID, "OCI_STREAM_ENDPOINT": endpoint, "OCI_QUEUE_ENDPOINT": endpoint,
-        "OCI_PUBLISH_RETRY_S": 1.0, **extra})
+    return settings.model_copy(
+        update={
+            "OCI_AUTH": "config",
+            "OCI_CONFIG_FILE": str(config_file),
+            "OCI_STREAM_ID": STREAM_ID,
+            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
+            "OCI_STREAM_ENDPOINT": endpoint,
+            "OCI_QUEUE_ENDPOINT": endpoint,
+            "OCI_PUBLISH_RETRY_S": 1.0,
+            **extra,
+        }
+    )
 
 
 async def test_runner_publishes_through_the_oci_emitters_built_from_settings(
-        settings, llm, vm, memory, standin, oci_config_file):
+    settings, llm, vm, memory, standin, oci_config_file
+):
     deps = build_dependencies(oci_settings(settings, oci_config_file, standin.endpoint), llm=llm, vm=vm, memory=memory)
     assert type(deps.tokens).__name__ == "StreamTokenEmitter" and type(deps.results).__name__ == "QueueResultEmitter"
     outcome = await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-oci-run"), deps)
@@ -306,8 +323,9 @@ def test_only_the_configured_emitter_is_oci(settings, llm, vm, memory, standin, 
 
 
 def test_stream_id_without_endpoint_is_a_config_error(settings, llm, vm, memory, oci_config_file):
-    broken = settings.model_copy(update={"OCI_AUTH": "config", "OCI_CONFIG_FILE": str(oci_config_file),
-                                         "OCI_STREAM_ID": STREAM_ID})
+    broken = settings.model_copy(
+        update={"OCI_AUTH": "config", "OCI_CONFIG_FILE": str(oci_config_file), "OCI_STREAM_ID": STREAM_ID}
+    )
     with pytest.raises(ConfigError, match="OCI_STREAM_ENDPOINT"):
         build_dependencies(broken, llm=llm, vm=vm, memory=memory)
 
@@ -315,10 +333,17 @@ def test_stream_id_without_endpoint_is_a_config_error(settings, llm, vm, memory,
 def test_cli_publishes_through_oci_when_the_ids_are_set(standin, oci_config_file):
     from tests.test_cli import events, run_cli
 
-    done = run_cli("--example", env={
-        "OCI_AUTH": "config", "OCI_CONFIG_FILE": str(oci_config_file), "OCI_STREAM_ID": STREAM_ID,
-        "OCI_RESULT_QUEUE_ID": QUEUE_ID, "OCI_STREAM_ENDPOINT": standin.endpoint,
-        "OCI_QUEUE_ENDPOINT": standin.endpoint})
+    done = run_cli(
+        "--example",
+        env={
+            "OCI_AUTH": "config",
+            "OCI_CONFIG_FILE": str(oci_config_file),
+            "OCI_STREAM_ID": STREAM_ID,
+            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
+            "OCI_STREAM_ENDPOINT": standin.endpoint,
+            "OCI_QUEUE_ENDPOINT": standin.endpoint,
+        },
+    )
     assert done.returncode == 0, done.stderr.decode()
     assert events(done.stdout) == []  # nothing printed: the events went to OCI
     [result] = standin.queue_events()

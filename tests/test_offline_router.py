@@ -23,58 +23,70 @@ def convo(*turns: str) -> list[dict[str, str]]:
     return [{"role": roles[i % 2], "content": t} for i, t in enumerate(turns)]
 
 
-@pytest.mark.parametrize("turn, action", [
-    (SWAP_OFFER, "change"),
-    (NEW_OFFER, "create"),
-    (EXPLAIN_OFFER, "explain"),
-    ("스탠딩 카프 레이즈를 빼면 10분 줄어요. 빼 드릴까요?", "change"),
-    ("지금 루틴 대신 아예 새 PPL 프로그램을 만들어 드릴 수도 있어요.", "create"),  # "대신" is not the offer
-    ("Want me to replace deadlifts with rack pulls on your pull day?", "change"),
-    ("I can put together a brand-new 6-week plan for you. Interested?", "create"),
-    ("Would you like tips on bracing for heavy squats?", "explain"),
-    ("오늘은 Push Day A 차례예요!", None),  # information, no offer
-    (CHOICE_KO, "choice"),
-    (CHOICE_EN, "choice"),
-])
+@pytest.mark.parametrize(
+    "turn, action",
+    [
+        (SWAP_OFFER, "change"),
+        (NEW_OFFER, "create"),
+        (EXPLAIN_OFFER, "explain"),
+        ("스탠딩 카프 레이즈를 빼면 10분 줄어요. 빼 드릴까요?", "change"),
+        ("지금 루틴 대신 아예 새 PPL 프로그램을 만들어 드릴 수도 있어요.", "create"),  # "대신" is not the offer
+        ("Want me to replace deadlifts with rack pulls on your pull day?", "change"),
+        ("I can put together a brand-new 6-week plan for you. Interested?", "create"),
+        ("Would you like tips on bracing for heavy squats?", "explain"),
+        ("오늘은 Push Day A 차례예요!", None),  # information, no offer
+        (CHOICE_KO, "choice"),
+        (CHOICE_EN, "choice"),
+    ],
+)
 def test_offer_of_reads_what_the_assistant_proposed(turn, action):
     assert cues.offer_of(turn).action == action
 
 
-@pytest.mark.parametrize("reply, offer, intent", [
-    ("응 그걸로 해줘", SWAP_OFFER, "UPDATE_ROUTINE"),
-    ("응 그걸로 해줘", NEW_OFFER, "GENERATE_ROUTINE"),
-    ("응 그걸로 해줘", EXPLAIN_OFFER, "CHAT_RESPONSE"),
-    ("yes please", "Want me to swap your curls for hammer curls?", "UPDATE_ROUTINE"),
-    ("yes please", "Shall I build you a fresh 3-day program?", "GENERATE_ROUTINE"),
-    ("첫 번째", CHOICE_KO, "GENERATE_ROUTINE"),
-    ("두 번째", CHOICE_KO, "UPDATE_ROUTINE"),
-    ("the second one", CHOICE_EN, "UPDATE_ROUTINE"),
-    ("brand new", CHOICE_EN, "GENERATE_ROUTINE"),
-    ("지금 거 손봐줘", CHOICE_KO, "UPDATE_ROUTINE"),
-    ("응", CHOICE_KO, "CLARIFY"),  # "yes" to "create or change?" answers nothing
-    ("잘 모르겠어", CHOICE_KO, "CLARIFY"),
-    ("그럼 초보는?", "보통 3–5세트, 세트당 3–6회가 좋아요.", "CHAT_RESPONSE"),
-])
+@pytest.mark.parametrize(
+    "reply, offer, intent",
+    [
+        ("응 그걸로 해줘", SWAP_OFFER, "UPDATE_ROUTINE"),
+        ("응 그걸로 해줘", NEW_OFFER, "GENERATE_ROUTINE"),
+        ("응 그걸로 해줘", EXPLAIN_OFFER, "CHAT_RESPONSE"),
+        ("yes please", "Want me to swap your curls for hammer curls?", "UPDATE_ROUTINE"),
+        ("yes please", "Shall I build you a fresh 3-day program?", "GENERATE_ROUTINE"),
+        ("첫 번째", CHOICE_KO, "GENERATE_ROUTINE"),
+        ("두 번째", CHOICE_KO, "UPDATE_ROUTINE"),
+        ("the second one", CHOICE_EN, "UPDATE_ROUTINE"),
+        ("brand new", CHOICE_EN, "GENERATE_ROUTINE"),
+        ("지금 거 손봐줘", CHOICE_KO, "UPDATE_ROUTINE"),
+        ("응", CHOICE_KO, "CLARIFY"),  # "yes" to "create or change?" answers nothing
+        ("잘 모르겠어", CHOICE_KO, "CLARIFY"),
+        ("그럼 초보는?", "보통 3–5세트, 세트당 3–6회가 좋아요.", "CHAT_RESPONSE"),
+    ],
+)
 def test_history_gives_a_dependent_reply_its_intent(reply, offer, intent):
     assert implied_intent(convo(offer, reply)) == intent
 
 
-@pytest.mark.parametrize("conversation", [
-    convo("응 그걸로 해줘"),  # no history
-    convo(SWAP_OFFER, "새 4주 근비대 프로그램 만들어줘"),  # says what it wants on its own
-    convo(SWAP_OFFER, "아니 괜찮아"),  # declined
-])
+@pytest.mark.parametrize(
+    "conversation",
+    [
+        convo("응 그걸로 해줘"),  # no history
+        convo(SWAP_OFFER, "새 4주 근비대 프로그램 만들어줘"),  # says what it wants on its own
+        convo(SWAP_OFFER, "아니 괜찮아"),  # declined
+    ],
+)
 def test_history_does_not_decide_for_self_contained_or_declining_replies(conversation):
     assert implied_intent(conversation) is None
 
 
-@pytest.mark.parametrize("offer, reply, intent", [
-    (SWAP_OFFER, "ㅇㅇ", "UPDATE_ROUTINE"),
-    (NEW_OFFER, "ㅇㅇ", "GENERATE_ROUTINE"),
-    (EXPLAIN_OFFER, "ㅇㅇ", "CHAT_RESPONSE"),
-    ("Would you like me to drop the leg curls from Leg Day A?", "yeah sure", "UPDATE_ROUTINE"),
-    ("I can design you a new 8-week strength program. Want that?", "yeah sure", "GENERATE_ROUTINE"),
-])
+@pytest.mark.parametrize(
+    "offer, reply, intent",
+    [
+        (SWAP_OFFER, "ㅇㅇ", "UPDATE_ROUTINE"),
+        (NEW_OFFER, "ㅇㅇ", "GENERATE_ROUTINE"),
+        (EXPLAIN_OFFER, "ㅇㅇ", "CHAT_RESPONSE"),
+        ("Would you like me to drop the leg curls from Leg Day A?", "yeah sure", "UPDATE_ROUTINE"),
+        ("I can design you a new 8-week strength program. Want that?", "yeah sure", "GENERATE_ROUTINE"),
+    ],
+)
 def test_the_same_reply_routes_by_what_came_before(llm, offer, reply, intent):
     decision = llm._router.route(convo("어깨가 좀 아파", offer, reply))
     assert decision.intent == intent and decision.confidence >= 0.55

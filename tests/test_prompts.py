@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from adapters.prompts import REQUIRED_VARIABLES, load_prompts
+from core.errors import ConfigError
 from tests.conftest import REPO
-from worker.errors import ConfigError
 
 
 def test_all_prompts_load_with_examples_for_every_intent(prompts):
@@ -51,13 +51,15 @@ def test_template_variables_are_checked(prompt_copy):
 
 
 def test_routing_examples_must_cover_every_intent(prompt_copy):
-    edit(prompt_copy / "action_routing.yaml",
-         lambda d: d.update(examples=[e for e in d["examples"] if e["intent"] != "CLARIFY"]))
+    edit(
+        prompt_copy / "action_routing.yaml",
+        lambda d: d.update(examples=[e for e in d["examples"] if e["intent"] != "CLARIFY"]),
+    )
     with pytest.raises(ConfigError, match="missing \\['CLARIFY'\\]"):
         load_prompts(prompt_copy)
 
 
 def test_broken_yaml_is_reported(prompt_copy):
     (prompt_copy / "action_routing.yaml").write_text("system: [unclosed")
-    with pytest.raises(ConfigError, match="action_routing.yaml is not valid YAML"):
+    with pytest.raises(ConfigError, match=r"action_routing\.yaml is not valid YAML"):
         load_prompts(prompt_copy)

@@ -11,10 +11,7 @@ from collections import Counter
 import pytest
 
 from adapters.llm.base import Generated
-from tests.conftest import REPO
-from tests.test_cli import run_cli
-from worker.errors import LLMError, LLMMalformedOutput
-from worker.evaluation import (
+from app.evaluation import (
     DEFAULT_CASES,
     CaseResult,
     RoutingCase,
@@ -23,7 +20,10 @@ from worker.evaluation import (
     load_cases,
     summarize,
 )
-from worker.schemas import RouteDecision
+from core.errors import LLMError, LLMMalformedOutput
+from core.schemas import RouteDecision
+from tests.conftest import REPO
+from tests.test_cli import run_cli
 
 HOLDOUT = REPO / "tests" / "eval" / "routing_holdout.yaml"
 MIN_ACCURACY = 0.95
@@ -37,8 +37,10 @@ def normalised(text: str) -> str:
 
 
 def conversation_key(history, message: str) -> tuple[str, ...]:
-    return tuple(normalised(t["content"] if isinstance(t, dict) else t.content) for t in history) + (
-        normalised(message),)
+    return (
+        *tuple(normalised(t["content"] if isinstance(t, dict) else t.content) for t in history),
+        normalised(message),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +50,15 @@ def cases():
 
 # --- the labelled set ---------------------------------------------------------------------------
 
+
 def test_case_set_is_large_varied_and_multi_turn(cases):
     assert len(cases) >= 150
-    assert Counter(c.expected for c in cases).keys() == {"CHAT_RESPONSE", "GENERATE_ROUTINE",
-                                                          "UPDATE_ROUTINE", "CLARIFY"}
+    assert Counter(c.expected for c in cases).keys() == {
+        "CHAT_RESPONSE",
+        "GENERATE_ROUTINE",
+        "UPDATE_ROUTINE",
+        "CLARIFY",
+    }
     tags = Counter(t for c in cases for t in c.tags)
     assert all(tags[t] >= 5 for t in ("ko", "en", "mixed", "slang", "typo", "short")), tags
     multi = [c for c in cases if c.multi_turn]
@@ -68,9 +75,11 @@ def test_eval_cases_are_disjoint_from_the_few_shot_examples(prompts, path):
     examples = prompts.routing_examples()
     example_messages = {normalised(e.message) for e in examples}
     example_conversations = {conversation_key(e.history, e.message) for e in examples}
-    overlap = [c.id for c in load_cases(path)
-               if normalised(c.message) in example_messages
-               or conversation_key(c.history, c.message) in example_conversations]
+    overlap = [
+        c.id
+        for c in load_cases(path)
+        if normalised(c.message) in example_messages or conversation_key(c.history, c.message) in example_conversations
+    ]
     assert overlap == []
 
 
@@ -81,10 +90,12 @@ def test_holdout_is_disjoint_from_the_main_set(cases):
 
 # --- what the offline router must reach -----------------------------------------------------------
 
+
 async def test_offline_routing_accuracy(cases, llm, settings):
     report = await evaluate_routing(cases, llm, min_confidence=settings.ROUTER_MIN_CONFIDENCE)
-    misrouted = "\n" + "\n".join(f"{m['id']} {m['message']!r}: {m['predicted']} ({m['confidence']})"
-                                 for m in report.misrouted)
+    misrouted = "\n" + "\n".join(
+        f"{m['id']} {m['message']!r}: {m['predicted']} ({m['confidence']})" for m in report.misrouted
+    )
     assert report.accuracy >= MIN_ACCURACY, misrouted
     assert report.subsets["multi_turn"]["total"] >= 20
     assert report.subsets["multi_turn"]["accuracy"] >= MIN_ACCURACY, misrouted
@@ -93,9 +104,18 @@ async def test_offline_routing_accuracy(cases, llm, settings):
 
 # --- the harness itself -----------------------------------------------------------------------------
 
+
 def result(case_id, expected, predicted, tags=(), history_turns=0):
-    return CaseResult(id=case_id, message=case_id, history_turns=history_turns, tags=list(tags),
-                      expected=expected, predicted=predicted, proposed=predicted, confidence=0.9)
+    return CaseResult(
+        id=case_id,
+        message=case_id,
+        history_turns=history_turns,
+        tags=list(tags),
+        expected=expected,
+        predicted=predicted,
+        proposed=predicted,
+        confidence=0.9,
+    )
 
 
 def case(case_id, expected, history=()):
@@ -105,22 +125,33 @@ def case(case_id, expected, history=()):
 def test_summary_arithmetic():
     # 5 cases: CHAT 2/2 right, GENERATE 1 right + 1 routed to UPDATE, UPDATE 1 routed to CLARIFY.
     turn = {"role": "assistant", "content": "새 루틴을 만들까요?"}
-    cases = [case("a", "CHAT_RESPONSE"), case("b", "CHAT_RESPONSE"), case("c", "GENERATE_ROUTINE", [turn]),
-             case("d", "GENERATE_ROUTINE"), case("e", "UPDATE_ROUTINE", [turn])]
-    results = [result("a", "CHAT_RESPONSE", "CHAT_RESPONSE", ["ko"]),
-               result("b", "CHAT_RESPONSE", "CHAT_RESPONSE", ["en"]),
-               result("c", "GENERATE_ROUTINE", "GENERATE_ROUTINE", ["ko"], 1),
-               result("d", "GENERATE_ROUTINE", "UPDATE_ROUTINE", ["ko"]),
-               result("e", "UPDATE_ROUTINE", "CLARIFY", ["en"], 1)]
+    cases = [
+        case("a", "CHAT_RESPONSE"),
+        case("b", "CHAT_RESPONSE"),
+        case("c", "GENERATE_ROUTINE", [turn]),
+        case("d", "GENERATE_ROUTINE"),
+        case("e", "UPDATE_ROUTINE", [turn]),
+    ]
+    results = [
+        result("a", "CHAT_RESPONSE", "CHAT_RESPONSE", ["ko"]),
+        result("b", "CHAT_RESPONSE", "CHAT_RESPONSE", ["en"]),
+        result("c", "GENERATE_ROUTINE", "GENERATE_ROUTINE", ["ko"], 1),
+        result("d", "GENERATE_ROUTINE", "UPDATE_ROUTINE", ["ko"]),
+        result("e", "UPDATE_ROUTINE", "CLARIFY", ["en"], 1),
+    ]
     report = summarize(results, cases, provider="t", cases_file="x", min_confidence=0.5, seconds=0)
     assert (report.total, report.correct, report.accuracy) == (5, 3, 0.6)
     assert report.subsets["multi_turn"] == {"total": 2, "correct": 1, "accuracy": 0.5}
     assert report.subsets["ko"] == {"total": 3, "correct": 2, "accuracy": 0.6667}
-    assert report.per_class["GENERATE_ROUTINE"] == {"precision": 1.0, "recall": 0.5, "f1": 0.6667,
-                                                   "support": 2, "predicted": 1}
+    assert report.per_class["GENERATE_ROUTINE"] == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": 0.6667,
+        "support": 2,
+        "predicted": 1,
+    }
     assert report.per_class["UPDATE_ROUTINE"]["precision"] == 0.0  # its one prediction was wrong
-    assert report.per_class["CLARIFY"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0,
-                                          "predicted": 1}
+    assert report.per_class["CLARIFY"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "predicted": 1}
     assert report.confusion["matrix"] == [[2, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
     assert [m["id"] for m in report.misrouted] == ["d", "e"]
     text = format_report(report)
@@ -146,16 +177,24 @@ class ScriptedRouter:
 
 
 async def test_eval_applies_the_route_intent_rules():
-    router = ScriptedRouter({
-        "sure": ("UPDATE_ROUTINE", 0.9),
-        "unsure": ("UPDATE_ROUTINE", 0.3),  # below min confidence → CLARIFY
-        "garbled": LLMMalformedOutput("not JSON"),  # unparseable → CLARIFY
-        "down": LLMError("model unavailable", retryable=True),  # counted as a wrong answer
-    })
+    router = ScriptedRouter(
+        {
+            "sure": ("UPDATE_ROUTINE", 0.9),
+            "unsure": ("UPDATE_ROUTINE", 0.3),  # below min confidence → CLARIFY
+            "garbled": LLMMalformedOutput("not JSON"),  # unparseable → CLARIFY
+            "down": LLMError("model unavailable", retryable=True),  # counted as a wrong answer
+        }
+    )
     history = [{"role": "assistant", "content": "스쿼트를 5세트로 늘려 드릴까요?"}]
-    cases = [RoutingCase(id=m, message=m, expected=e, history=history if m == "sure" else [])
-             for m, e in [("sure", "UPDATE_ROUTINE"), ("unsure", "CLARIFY"), ("garbled", "CLARIFY"),
-                          ("down", "CHAT_RESPONSE")]]
+    cases = [
+        RoutingCase(id=m, message=m, expected=e, history=history if m == "sure" else [])
+        for m, e in [
+            ("sure", "UPDATE_ROUTINE"),
+            ("unsure", "CLARIFY"),
+            ("garbled", "CLARIFY"),
+            ("down", "CHAT_RESPONSE"),
+        ]
+    ]
     report = await evaluate_routing(cases, router, min_confidence=0.55)
     by_id = {c["id"]: c for c in report.cases}
     assert by_id["unsure"]["predicted"] == "CLARIFY" and by_id["unsure"]["proposed"] == "UPDATE_ROUTINE"
@@ -163,14 +202,13 @@ async def test_eval_applies_the_route_intent_rules():
     assert by_id["down"]["predicted"] == "ERROR" and "model unavailable" in by_id["down"]["error"]
     assert report.correct == 3 and report.confusion["labels"][-1] == "ERROR"
     # The router saw the whole conversation, history first.
-    assert next(c for c in router.seen if c[-1]["content"] == "sure") == [*history,
-                                                                          {"role": "user", "content": "sure"}]
+    assert next(c for c in router.seen if c[-1]["content"] == "sure") == [*history, {"role": "user", "content": "sure"}]
 
 
 def test_bad_cases_file_names_the_case(tmp_path):
     path = tmp_path / "cases.yaml"
     path.write_text("cases:\n  - {id: x1, message: hi, expected: CHAT}\n", encoding="utf-8")
-    from worker.errors import ConfigError
+    from core.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"case x1: expected"):
         load_cases(path)
@@ -178,16 +216,18 @@ def test_bad_cases_file_names_the_case(tmp_path):
 
 # --- the command ------------------------------------------------------------------------------------
 
+
 @pytest.mark.integration
 def test_eval_command_prints_and_writes_the_report(tmp_path):
     cases_file = tmp_path / "cases.yaml"
     cases_file.write_text(
         "cases:\n"
-        "  - {id: c1, message: \"벤치프레스 그립 너비는 어느 정도가 좋아?\", expected: CHAT_RESPONSE, tags: [ko]}\n"
-        "  - {id: c2, message: \"add two sets of dips to my push day\", expected: UPDATE_ROUTINE, tags: [en]}\n"
+        '  - {id: c1, message: "벤치프레스 그립 너비는 어느 정도가 좋아?", expected: CHAT_RESPONSE, tags: [ko]}\n'
+        '  - {id: c2, message: "add two sets of dips to my push day", expected: UPDATE_ROUTINE, tags: [en]}\n'
         # Deliberately mislabelled: a plain question labelled as a new program.
-        "  - {id: c3, message: \"how do I keep my back flat when I row?\", expected: GENERATE_ROUTINE}\n",
-        encoding="utf-8")
+        '  - {id: c3, message: "how do I keep my back flat when I row?", expected: GENERATE_ROUTINE}\n',
+        encoding="utf-8",
+    )
     report_path = tmp_path / "out" / "report.json"
     done = run_cli("eval", "routing", "--cases", str(cases_file), "--report", str(report_path))
     assert done.returncode == 0, done.stderr.decode()
@@ -199,14 +239,14 @@ def test_eval_command_prints_and_writes_the_report(tmp_path):
     assert report["provider"] == "offline" and report["total"] == 3
     assert [m["id"] for m in report["misrouted"]] == ["c3"]
     assert set(report["per_class"]) == {"CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"}
-    failing = run_cli("eval", "routing", "--cases", str(cases_file), "--report", str(report_path),
-                      "--fail-under", "0.9")
+    failing = run_cli(
+        "eval", "routing", "--cases", str(cases_file), "--report", str(report_path), "--fail-under", "0.9"
+    )
     assert failing.returncode == 1 and b"below 0.9" in failing.stderr
 
 
 @pytest.mark.integration
-@pytest.mark.parametrize("args", [("eval", "routing", "--cases", "/nonexistent/cases.yaml"),
-                                  ("eval", "typo-suite")])
+@pytest.mark.parametrize("args", [("eval", "routing", "--cases", "/nonexistent/cases.yaml"), ("eval", "typo-suite")])
 def test_eval_command_rejects_unusable_arguments(args, tmp_path):
     done = run_cli(*args, "--report", str(tmp_path / "r.json"))
     assert done.returncode == 2

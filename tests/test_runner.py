@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from app.runner import handle
 from tests.conftest import request, stable
-from worker.runner import handle
 
 
 def only_result(events):
@@ -81,6 +81,7 @@ async def test_unexpected_error_is_internal_without_trace(deps, events, monkeypa
     result = only_result(events)
     assert result.status == "SUCCEEDED" and "active_routines" in result.meta.degraded  # chat degrades
     events.results.clear()
+
     async def explode_midway(*args):
         raise KeyError("secret-internal-detail")
         yield  # an async generator, like a real stream

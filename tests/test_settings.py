@@ -3,7 +3,7 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-from worker.settings import Settings
+from core.settings import Settings
 
 
 def test_defaults_are_local_and_keep_the_seeds_names(monkeypatch):

@@ -10,11 +10,11 @@ import pytest
 
 from adapters.vm_api.http import CLAIM_ATTEMPTS, GET_ATTEMPTS, HttpVMApi
 from adapters.vm_api.stub_server import Fault
+from app.dependencies import build_dependencies
+from app.runner import handle
+from core.errors import VMAuthError, VMUnavailable
 from tests.conftest import request
 from tests.standins.vm import TOKEN, running_stub
-from worker.dependencies import build_dependencies
-from worker.errors import VMAuthError, VMUnavailable
-from worker.runner import handle
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 
@@ -35,12 +35,16 @@ def calls_to(vm_stub, suffix: str) -> int:
 
 # --- GETs: read-only, retried on transient failures ----------------------------------------------
 
-@pytest.mark.parametrize("fault", [
-    Fault("status", status=500),
-    Fault("status", status=503),
-    Fault("stall", seconds=STALL_S),
-    Fault("drop"),
-])
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", status=500),
+        Fault("status", status=503),
+        Fault("stall", seconds=STALL_S),
+        Fault("drop"),
+    ],
+)
 async def test_get_recovers_from_one_transient_fault(vm_stub, client, fault):
     vm_stub.inject("active-routines", fault)
     routines = await client.get_active_routines("user-67890")
@@ -48,11 +52,14 @@ async def test_get_recovers_from_one_transient_fault(vm_stub, client, fault):
     assert calls_to(vm_stub, "/active-routines") == 2
 
 
-@pytest.mark.parametrize("fault, message", [
-    (Fault("status", status=500), "HTTP 500"),
-    (Fault("stall", seconds=STALL_S), "timed out"),
-    (Fault("drop"), "unreachable"),
-])
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (Fault("status", status=500), "HTTP 500"),
+        (Fault("stall", seconds=STALL_S), "timed out"),
+        (Fault("drop"), "unreachable"),
+    ],
+)
 async def test_get_gives_up_after_its_attempts(vm_stub, client, fault, message):
     vm_stub.inject("search", *[fault] * GET_ATTEMPTS)
     with pytest.raises(VMUnavailable, match=message) as info:
@@ -87,12 +94,16 @@ async def test_other_client_errors_are_not_retried(vm_stub, client):
 
 # --- the claim: retried only when it provably never reached the VM ------------------------------
 
-@pytest.mark.parametrize("fault, message", [
-    (Fault("drop"), "unreachable"),
-    (Fault("stall", seconds=STALL_S), "timed out"),
-    (Fault("status", status=500), "HTTP 500"),
-    (Fault("status", status=503), "HTTP 503"),
-])
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (Fault("drop"), "unreachable"),
+        (Fault("stall", seconds=STALL_S), "timed out"),
+        (Fault("status", status=500), "HTTP 500"),
+        (Fault("status", status=503), "HTTP 503"),
+    ],
+)
 async def test_claim_with_a_lost_answer_is_not_retried(vm_stub, client, fault, message):
     vm_stub.inject("claim", fault)
     with pytest.raises(VMUnavailable, match=message) as info:
@@ -135,8 +146,10 @@ async def test_claim_gives_up_after_its_attempts_when_nothing_listens(caplog):
     with running_stub(listen=False) as vm_stub:
         api = HttpVMApi(vm_stub.base_url, TOKEN, backoff_s=0.01)
         try:
-            with caplog.at_level(logging.WARNING, logger="reppy.vm_api"), \
-                    pytest.raises(VMUnavailable, match="unreachable"):
+            with (
+                caplog.at_level(logging.WARNING, logger="reppy.vm_api"),
+                pytest.raises(VMUnavailable, match="unreachable"),
+            ):
                 await api.claim("req-nobody-home")
         finally:
             await api.aclose()
@@ -153,8 +166,10 @@ async def test_claim_answer_must_be_a_real_boolean(vm_stub, client, body):
 
 # --- through the runner ---------------------------------------------------------------------------
 
+
 async def test_lost_claim_answer_is_one_failed_result_never_a_silent_skip(
-        vm_stub, client, settings, llm, memory, events):
+    vm_stub, client, settings, llm, memory, events
+):
     deps = build_dependencies(settings, llm=llm, vm=client, memory=memory, tokens=events, results=events)
     vm_stub.inject("claim", Fault("drop"))
     first = await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-lost-answer"), deps)

@@ -12,8 +12,8 @@ from adapters.vm_api.demo import DemoStore, demo_data
 from adapters.vm_api.embedded import EmbeddedVMApi
 from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault
+from core.errors import InvalidRequest, VMAuthError, VMUnavailable
 from tests.standins.vm import TOKEN, running_stub
-from worker.errors import InvalidRequest, VMAuthError, VMUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -64,8 +64,10 @@ async def test_a_longer_prefix_is_kept():
     with running_stub(prefix="/api/v2/internal") as vm_stub:
         api = HttpVMApi(vm_stub.base_url + "/", TOKEN)  # a trailing slash in the setting is fine
         try:
-            assert [r["routine_name"] for r in await api.get_active_routines("user-12345")] == \
-                ["Full Body A", "Full Body B"]
+            assert [r["routine_name"] for r in await api.get_active_routines("user-12345")] == [
+                "Full Body A",
+                "Full Body B",
+            ]
         finally:
             await api.aclose()
         assert vm_stub.calls == [("GET", "/api/v2/internal/users/user-12345/active-routines")]
@@ -97,8 +99,12 @@ async def test_missing_profile_is_the_default(vm_stub, client):
 
 
 async def test_extra_fields_pass_through_and_missing_ones_fail_clearly(vm_stub, client):
-    routine = {"routine_name": "Push", "routine_order": 1, "color": "red",
-               "plans": [{"exercise_code": "PUSH_UP", "sets": 3, "reps": 10, "tempo": "3-1-1"}]}
+    routine = {
+        "routine_name": "Push",
+        "routine_order": 1,
+        "color": "red",
+        "plans": [{"exercise_code": "PUSH_UP", "sets": 3, "reps": 10, "tempo": "3-1-1"}],
+    }
     vm_stub.inject("active-routines", Fault("body", body={"routines": [routine], "page": 1}))
     assert await client.get_active_routines("user-67890") == [routine]
 
@@ -133,14 +139,20 @@ async def test_catalog_search_terms_are_deduplicated_and_capped(vm_stub, client,
     from nodes.gather_context import gather_context
     from tests.conftest import request
 
-    runtime = Runtime(context=Context(llm=llm, vm=client, memory=memory, min_confidence=0.5,
-                                      catalog_max_searches=4, memory_top_k=5))
+    runtime = Runtime(
+        context=Context(llm=llm, vm=client, memory=memory, min_confidence=0.5, catalog_max_searches=4, memory_top_k=5)
+    )
     terms = ["벤치프레스", "Bench Press", " bench  press ", "벤치프레스", "스쿼트", "squat", "데드리프트", "풀업"]
-    plan = {"action": "SEARCH_EXERCISES", "required_context": ["exercise_catalog"], "search_terms": terms,
-            "memory_query": None}
+    plan = {
+        "action": "SEARCH_EXERCISES",
+        "required_context": ["exercise_catalog"],
+        "search_terms": terms,
+        "memory_query": None,
+    }
     route = {"intent": "CHAT_RESPONSE", "confidence": 0.9, "search_terms": []}
-    update = await gather_context({**request("벤치프레스랑 bench press, 스쿼트 squat"), "route": route,
-                                   "plan": plan}, runtime)
+    update = await gather_context(
+        {**request("벤치프레스랑 bench press, 스쿼트 squat"), "route": route, "plan": plan}, runtime
+    )
     # Korean and English reach the VM intact, each once, at most catalog_max_searches of them.
     assert sorted(vm_stub.searches) == sorted(["벤치프레스", "Bench Press", "스쿼트", "squat"])
     codes = [item["exercise_code"] for item in update["context"]["exercise_catalog"]]
@@ -150,8 +162,8 @@ async def test_catalog_search_terms_are_deduplicated_and_capped(vm_stub, client,
 
 
 def test_a_vm_url_without_a_token_is_a_configuration_error(settings):
-    from worker.dependencies import build_dependencies
-    from worker.errors import ConfigError
+    from app.dependencies import build_dependencies
+    from core.errors import ConfigError
 
     without_token = settings.model_copy(update={"VM_INTERNAL_BASE_URL": "http://127.0.0.1:9/internal"})
     with pytest.raises(ConfigError, match="VM_INTERNAL_TOKEN"):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from worker.contracts import ResultEvent, TokenEvent
+from core.contracts import ResultEvent, TokenEvent
 
 
 class TokenEmitter(Protocol):

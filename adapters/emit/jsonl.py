@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import TextIO
 
-from worker.contracts import ResultEvent, TokenEvent
+from core.contracts import ResultEvent, TokenEvent
 
 
 class JsonLinesEmitter:

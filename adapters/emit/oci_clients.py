@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from worker.errors import ConfigError
+from core.errors import ConfigError
 
 OciAuth = Literal["resource_principal", "instance_principal", "config"]
 
@@ -24,18 +24,19 @@ class OciCredentials:
         return {"signer": self.signer} if self.signer is not None else {}
 
 
-def oci_credentials(auth: OciAuth, *, config_file: str = "~/.oci/config", profile: str = "DEFAULT",
-                    region: str | None = None) -> OciCredentials:
+def oci_credentials(
+    auth: OciAuth, *, config_file: str = "~/.oci/config", profile: str = "DEFAULT", region: str | None = None
+) -> OciCredentials:
     import oci
 
     if auth == "config":
         path = os.path.expanduser(config_file)
         try:
             config = oci.config.from_file(path, profile)
-        except (oci.exceptions.ConfigFileNotFound, oci.exceptions.ProfileNotFound,
-                oci.exceptions.InvalidConfig) as exc:
-            raise ConfigError(f"OCI_AUTH=config: cannot use profile {profile!r} of {path}: "
-                              f"{type(exc).__name__}: {exc}") from None
+        except (oci.exceptions.ConfigFileNotFound, oci.exceptions.ProfileNotFound, oci.exceptions.InvalidConfig) as exc:
+            raise ConfigError(
+                f"OCI_AUTH=config: cannot use profile {profile!r} of {path}: {type(exc).__name__}: {exc}"
+            ) from None
         if region:
             config["region"] = region
         return OciCredentials(config)
@@ -45,10 +46,15 @@ def oci_credentials(auth: OciAuth, *, config_file: str = "~/.oci/config", profil
         else:
             signer = oci.auth.signers.InstancePrincipalsSecurityTokenSigner()
     except Exception as exc:
-        where = ("an OCI Function (OCI_RESOURCE_PRINCIPAL_* variables)" if auth == "resource_principal"
-                 else "an OCI compute instance in a dynamic group")
-        raise ConfigError(f"OCI_AUTH={auth} works only inside {where}; use OCI_AUTH=config with "
-                          f"OCI_CONFIG_FILE elsewhere ({type(exc).__name__})") from None
+        where = (
+            "an OCI Function (OCI_RESOURCE_PRINCIPAL_* variables)"
+            if auth == "resource_principal"
+            else "an OCI compute instance in a dynamic group"
+        )
+        raise ConfigError(
+            f"OCI_AUTH={auth} works only inside {where}; use OCI_AUTH=config with "
+            f"OCI_CONFIG_FILE elsewhere ({type(exc).__name__})"
+        ) from None
     region = region or getattr(signer, "region", None)
     return OciCredentials({"region": region} if region else {}, signer)
 
@@ -66,8 +72,10 @@ def queue_client(credentials: OciCredentials, endpoint: str | None, *, timeout: 
     if endpoint:
         kwargs["service_endpoint"] = endpoint
     elif not credentials.config.get("region"):
-        raise ConfigError("OCI_QUEUE_ENDPOINT is unset and no region is known: set OCI_REGION or "
-                          "OCI_QUEUE_ENDPOINT (the queue's messages endpoint)")
+        raise ConfigError(
+            "OCI_QUEUE_ENDPOINT is unset and no region is known: set OCI_REGION or "
+            "OCI_QUEUE_ENDPOINT (the queue's messages endpoint)"
+        )
     return _client(oci.queue.QueueClient, credentials, **kwargs)
 
 

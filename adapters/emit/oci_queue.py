@@ -12,8 +12,8 @@ import asyncio
 import logging
 from typing import Any
 
-from worker.contracts import ResultEvent
-from worker.errors import WorkerError
+from core.contracts import ResultEvent
+from core.errors import WorkerError
 
 log = logging.getLogger("reppy.emit.queue")
 

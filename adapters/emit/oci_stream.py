@@ -28,15 +28,25 @@ import time
 from collections import Counter
 from typing import Any
 
-from worker.contracts import TokenEvent
+from core.contracts import TokenEvent
 
 log = logging.getLogger("reppy.emit.stream")
 
 
 class StreamTokenEmitter:
-    def __init__(self, client: Any, stream_id: str, *, retry_strategy: Any = None, linger_s: float = 0.05,
-                 max_batch: int = 50, max_rounds: int = 3, round_pause_s: float = 0.1, cooldown_s: float = 10.0,
-                 first_at_once: bool = False):
+    def __init__(
+        self,
+        client: Any,
+        stream_id: str,
+        *,
+        retry_strategy: Any = None,
+        linger_s: float = 0.05,
+        max_batch: int = 50,
+        max_rounds: int = 3,
+        round_pause_s: float = 0.1,
+        cooldown_s: float = 10.0,
+        first_at_once: bool = False,
+    ):
         self._client = client
         self._stream_id = stream_id
         self._retry = retry_strategy
@@ -92,8 +102,8 @@ class StreamTokenEmitter:
             self._send_lock = asyncio.Lock()
         async with self._send_lock:
             while self._taken < upto and self._pending:
-                batch = self._pending[:self._max_batch]
-                del self._pending[:len(batch)]
+                batch = self._pending[: self._max_batch]
+                del self._pending[: len(batch)]
                 self._taken += len(batch)
                 await self._deliver(batch)
 
@@ -119,15 +129,19 @@ class StreamTokenEmitter:
         """One PutMessages call; returns the events the service did not store, in order."""
         from oci.streaming.models import PutMessagesDetails, PutMessagesDetailsEntry
 
-        details = PutMessagesDetails(messages=[
-            PutMessagesDetailsEntry(key=_b64(event.requestId.encode()), value=_b64(event.model_dump_json().encode()))
-            for event in events
-        ])
+        details = PutMessagesDetails(
+            messages=[
+                PutMessagesDetailsEntry(
+                    key=_b64(event.requestId.encode()), value=_b64(event.model_dump_json().encode())
+                )
+                for event in events
+            ]
+        )
         kwargs = {"retry_strategy": self._retry} if self._retry is not None else {}
         result = self._client.put_messages(self._stream_id, details, **kwargs).data
         if not result.failures:
             return []
-        return [event for event, entry in zip(events, result.entries) if entry.error]
+        return [event for event, entry in zip(events, result.entries, strict=False) if entry.error]
 
     def _record_loss(self, events: list[TokenEvent], reason: str) -> None:
         per_request = Counter(event.requestId for event in events)

@@ -6,7 +6,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from langchain_core.messages import AIMessageChunk
 
-from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
+from core.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
 
 T = TypeVar("T")
 
@@ -40,13 +40,9 @@ class ModelProvider(Protocol):
         self, conversation: Conversation, plan: ChatPlan, context: dict[str, Any]
     ) -> AsyncIterator[AIMessageChunk]: ...
 
-    async def generate_program(
-        self, conversation: Conversation, context: dict[str, Any]
-    ) -> Generated[Program]: ...
+    async def generate_program(self, conversation: Conversation, context: dict[str, Any]) -> Generated[Program]: ...
 
-    async def update_routine(
-        self, conversation: Conversation, context: dict[str, Any]
-    ) -> Generated[RoutineUpdate]: ...
+    async def update_routine(self, conversation: Conversation, context: dict[str, Any]) -> Generated[RoutineUpdate]: ...
 
     async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
         """Durable facts (injuries, goals, preferences, equipment, schedule) the user states in
@@ -55,8 +51,9 @@ class ModelProvider(Protocol):
         ...
 
 
-def usage_record(node: str, model: str, *, input_tokens: int, output_tokens: int,
-                 thinking_tokens: int = 0, latency_ms: float = 0.0) -> dict[str, Any]:
+def usage_record(
+    node: str, model: str, *, input_tokens: int, output_tokens: int, thinking_tokens: int = 0, latency_ms: float = 0.0
+) -> dict[str, Any]:
     return {
         "node": node,
         "model": model,

@@ -45,10 +45,7 @@ def exercise_name(item: dict[str, Any], korean: bool) -> str:
 def plan_line(item: dict[str, Any], korean: bool) -> str:
     name = exercise_name(item, korean)
     weight = item.get("weight_kg")
-    if korean:
-        line = f"{name} {item['sets']}세트 × {item['reps']}회"
-    else:
-        line = f"{name} {item['sets']} × {item['reps']}"
+    line = f"{name} {item['sets']}세트 × {item['reps']}회" if korean else f"{name} {item['sets']} × {item['reps']}"
     return line + (f" · {weight:g}kg" if weight else "")
 
 
@@ -59,8 +56,10 @@ def render_routines(routines: list[dict[str, Any]]) -> str:
     lines = []
     for routine in sorted(routines, key=lambda r: r.get("routine_order", 0)):
         mark = "  <- today" if routine is today else ""
-        lines.append(f"#{routine.get('routine_order')} {routine.get('routine_name')}"
-                     f" (last done {routine.get('last_performed_at') or 'never'}){mark}")
+        lines.append(
+            f"#{routine.get('routine_order')} {routine.get('routine_name')}"
+            f" (last done {routine.get('last_performed_at') or 'never'}){mark}"
+        )
         lines.extend(f"  - {plan_line(p, True)} [{p['exercise_code']}]" for p in routine.get("plans", []))
     return "\n".join(lines)
 
@@ -76,8 +75,7 @@ def render_memory(memories: list[dict[str, Any]]) -> str:
     if not memories:
         return "(none)"
     return "\n".join(
-        f"- [{str(m['created_at'])[:10]}] {m['text']}" if m.get("created_at") else f"- {m['text']}"
-        for m in memories
+        f"- [{str(m['created_at'])[:10]}] {m['text']}" if m.get("created_at") else f"- {m['text']}" for m in memories
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from worker.errors import MemoryUnavailable
+from core.errors import MemoryUnavailable
 
 log = logging.getLogger("reppy.memory")
 
@@ -43,7 +43,8 @@ def ensure_collection(client, name: str, *, model: str, dimension: int, server: 
     if server and USER_KEY not in (info.payload_schema or {}):
         # Every search filters on the user: a tenant index keeps that fast as users multiply.
         client.create_payload_index(
-            name, USER_KEY,
+            name,
+            USER_KEY,
             field_schema=models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=True),
         )
 

@@ -30,10 +30,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.memory.collection import USER_KEY, ensure_collection
-from worker.errors import MemoryUnavailable, WorkerError
+from core.errors import MemoryUnavailable, WorkerError
 
-LOCAL_LOCK_HINT = ("local mode serves one process at a time; set QDRANT_URL to a Qdrant server to run "
-                   "several worker processes")
+LOCAL_LOCK_HINT = (
+    "local mode serves one process at a time; set QDRANT_URL to a Qdrant server to run several worker processes"
+)
 # Local mode runs one call at a time anyway; a server takes several (the embedding stays one at a time).
 LOCAL_THREADS = 1
 SERVER_THREADS = 4
@@ -103,7 +104,8 @@ class QdrantMemory:
         try:
             with self._call_lock:
                 hits = store.similarity_search_with_score(
-                    query, k=k, filter=only_this_user, score_threshold=self._min_score)
+                    query, k=k, filter=only_this_user, score_threshold=self._min_score
+                )
         except Exception as exc:  # the client's errors vary by transport
             raise MemoryUnavailable(f"user memory search failed ({_describe(exc)})") from None
         found = [
@@ -112,8 +114,7 @@ class QdrantMemory:
             if doc.metadata.get("user_id") == user_id  # the filter did this; never trust one line
         ]
         found.sort(key=lambda hit: (-hit[0], -hit[1]))
-        return [{"text": text, "score": score, "created_at": _iso(created_ms)}
-                for score, created_ms, text in found]
+        return [{"text": text, "score": score, "created_at": _iso(created_ms)} for score, created_ms, text in found]
 
     def _add(self, user_id: str, items: list[tuple[str, str]]) -> None:
         store = self._vector_store()
@@ -145,8 +146,13 @@ class QdrantMemory:
         client = self._client()  # first: a locked local folder fails before the model loads
         embeddings = self._embeddings or shared_embeddings()
         try:
-            ensure_collection(client, self._collection, model=_model_name(embeddings),
-                              dimension=_dimension(embeddings), server=self._url is not None)
+            ensure_collection(
+                client,
+                self._collection,
+                model=_model_name(embeddings),
+                dimension=_dimension(embeddings),
+                server=self._url is not None,
+            )
         except MemoryUnavailable as exc:
             client.close()
             self._unusable = exc  # a collection built for another model stays that way
@@ -155,8 +161,9 @@ class QdrantMemory:
             client.close()
             raise MemoryUnavailable(f"Qdrant collection setup failed ({_describe(exc)})") from None
         # The collection was checked above (dimension, distance and model): no second check.
-        return QdrantVectorStore(client=client, collection_name=self._collection, embedding=embeddings,
-                                 validate_collection_config=False)
+        return QdrantVectorStore(
+            client=client, collection_name=self._collection, embedding=embeddings, validate_collection_config=False
+        )
 
     def _client(self):
         from qdrant_client import QdrantClient
@@ -164,8 +171,9 @@ class QdrantMemory:
         if self._url:
             # No version check: it is a fire-and-forget thread per client that can only warn; what
             # must match (vector size, distance, embedding model) is checked in ensure_collection.
-            return QdrantClient(url=self._url, api_key=self._api_key, timeout=self._timeout_s,
-                                check_compatibility=False)
+            return QdrantClient(
+                url=self._url, api_key=self._api_key, timeout=self._timeout_s, check_compatibility=False
+            )
         if self._path in (None, ":memory:"):
             return QdrantClient(location=":memory:")
         try:

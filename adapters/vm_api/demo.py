@@ -31,9 +31,7 @@ class DemoStore:
         self._claimed: set[str] = set()
         self._lock = threading.Lock()
         self._index = [(_search_keys(item), item) for item in self._data["exercises"]]
-        self._muscles = {
-            code: [_fold(n) for n in names] for code, names in self._data["muscle_names"].items()
-        }
+        self._muscles = {code: [_fold(n) for n in names] for code, names in self._data["muscle_names"].items()}
 
     def claim(self, request_id: str) -> bool:
         with self._lock:

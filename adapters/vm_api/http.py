@@ -31,8 +31,8 @@ from adapters.vm_api.responses import (
     parse,
     plain,
 )
-from worker.contracts import ID_PATTERN
-from worker.errors import InvalidRequest, VMAuthError, VMUnavailable
+from core.contracts import ID_PATTERN
+from core.errors import InvalidRequest, VMAuthError, VMUnavailable
 
 GET_ATTEMPTS = 3
 CLAIM_ATTEMPTS = 3
@@ -81,9 +81,14 @@ class HttpVMApi:
         self._backoff_s = backoff_s
 
     async def claim(self, request_id: str) -> bool:
-        body = await self._call("POST", "idempotency/claim", "POST /idempotency/claim",
-                                json={"requestId": request_id}, retry_on=_never_sent,
-                                attempts=CLAIM_ATTEMPTS)
+        body = await self._call(
+            "POST",
+            "idempotency/claim",
+            "POST /idempotency/claim",
+            json={"requestId": request_id},
+            retry_on=_never_sent,
+            attempts=CLAIM_ATTEMPTS,
+        )
         return parse(ClaimAnswer, body, "POST /idempotency/claim").claimed
 
     async def get_profile(self, user_id: str) -> dict[str, Any]:
@@ -106,20 +111,24 @@ class HttpVMApi:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def _get(self, path: str, endpoint: str, *, params: dict | None = None,
-                   missing_ok: bool = False) -> Any:
-        return await self._call("GET", path, endpoint, params=params, missing_ok=missing_ok,
-                                retry_on=_transient, attempts=GET_ATTEMPTS)
+    async def _get(self, path: str, endpoint: str, *, params: dict | None = None, missing_ok: bool = False) -> Any:
+        return await self._call(
+            "GET", path, endpoint, params=params, missing_ok=missing_ok, retry_on=_transient, attempts=GET_ATTEMPTS
+        )
 
-    async def _call(self, method: str, path: str, endpoint: str, *, retry_on, attempts: int,
-                    missing_ok: bool = False, **kwargs) -> Any:
+    async def _call(
+        self, method: str, path: str, endpoint: str, *, retry_on, attempts: int, missing_ok: bool = False, **kwargs
+    ) -> Any:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=self._backoff_s, max=MAX_BACKOFF_S),
             retry=retry_if_exception(retry_on),
             before_sleep=lambda state: log.warning(
-                "VM API %s: attempt %d failed (%s), retrying", endpoint, state.attempt_number,
-                _describe(state.outcome.exception())),
+                "VM API %s: attempt %d failed (%s), retrying",
+                endpoint,
+                state.attempt_number,
+                _describe(state.outcome.exception()),
+            ),
             reraise=True,
         )
         try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from worker.errors import VMUnavailable
+from core.errors import VMUnavailable
 
 
 class _Open(BaseModel):
@@ -64,8 +64,7 @@ def parse(model: type[_Open], body: Any, endpoint: str) -> _Open:
             f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
             for e in exc.errors(include_url=False, include_input=False)[:5]
         )
-        raise VMUnavailable(f"VM API {endpoint} answered an unexpected shape ({problems})",
-                            retryable=False) from None
+        raise VMUnavailable(f"VM API {endpoint} answered an unexpected shape ({problems})", retryable=False) from None
 
 
 def plain(model: _Open) -> dict[str, Any]:

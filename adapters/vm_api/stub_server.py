@@ -51,8 +51,17 @@ class VMStubServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many clients connecting at once must not be refused
 
-    def __init__(self, host: str, port: int, token: str, *, prefix: str = "/internal",
-                 store: DemoStore | None = None, listen: bool = True, latency_s: float = 0.0):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        token: str,
+        *,
+        prefix: str = "/internal",
+        store: DemoStore | None = None,
+        listen: bool = True,
+        latency_s: float = 0.0,
+    ):
         self.token = token
         self.latency_s = latency_s
         self.prefix = "/" + prefix.strip("/") if prefix.strip("/") else ""
@@ -97,8 +106,9 @@ class VMStubServer(ThreadingHTTPServer):
 
     def start_in_thread(self) -> threading.Thread:
         # A short poll interval keeps stop() quick (shutdown waits for the next poll).
-        self._serving = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                         name="vm-stub", daemon=True)
+        self._serving = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, name="vm-stub", daemon=True
+        )
         self._serving.start()
         return self._serving
 
@@ -133,7 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not url.path.startswith(self.server.prefix + "/"):
             return self._send(404, {"error": "not found"})
         # Split on the raw path: an encoded "/" inside userId stays inside its segment.
-        parts = url.path[len(self.server.prefix) + 1:].split("/")
+        parts = url.path[len(self.server.prefix) + 1 :].split("/")
         route = _route(method, parts)
         if route is None:
             return self._send(404, {"error": "not found"})
@@ -197,6 +207,7 @@ def _route(method: str, parts: list[str]):
 
 
 # Endpoint handlers: (server, path segments, raw query, JSON body) -> (status, payload).
+
 
 def _claim(server: VMStubServer, parts, query, body):
     request_id = body.get("requestId") if isinstance(body, dict) else None

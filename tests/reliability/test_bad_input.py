@@ -12,15 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from adapters.emit.jsonl import CollectingEmitter
 from adapters.vm_api.embedded import EmbeddedVMApi
+from app.dependencies import build_dependencies
+from app.invocation import run_invocation
+from app.runner import handle
+from core.contracts import MAX_BODY_BYTES
 from tests.conftest import DEMO_USER
-from worker.contracts import MAX_BODY_BYTES
-from worker.dependencies import build_dependencies
-from worker.invocation import run_invocation
-from worker.runner import handle
 
 pytestmark = pytest.mark.reliability
 
@@ -31,8 +33,14 @@ MEMORY_FACTOR = 4
 
 
 def valid(request_id: str, **changes: Any) -> dict[str, Any]:
-    return {"requestId": request_id, "userId": DEMO_USER, "conversation_history": [GOOD_TURN],
-            "stream": True, "metadata": {}, **changes}
+    return {
+        "requestId": request_id,
+        "userId": DEMO_USER,
+        "conversation_history": [GOOD_TURN],
+        "stream": True,
+        "metadata": {},
+        **changes,
+    }
 
 
 def without(request_id: str, field: str) -> dict[str, Any]:
@@ -50,7 +58,8 @@ def nested(levels: int) -> dict[str, Any]:
 
 def turns(count: int) -> list[dict[str, str]]:
     return [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i}"} for i in range(count - 1)] + [
-        GOOD_TURN]
+        GOOD_TURN
+    ]
 
 
 @dataclass(frozen=True)
@@ -91,33 +100,49 @@ def corpus() -> list[Case]:
         case("turn-without-content", valid(r("turn-without-content"), conversation_history=[{"role": "user"}])),
         # wrong values
         case("role-robot", valid(r("role-robot"), conversation_history=[{"role": "robot", "content": "hi"}])),
-        case("ends-with-assistant", valid(r("ends-with-assistant"), conversation_history=[
-            GOOD_TURN, {"role": "assistant", "content": "네"}])),
+        case(
+            "ends-with-assistant",
+            valid(r("ends-with-assistant"), conversation_history=[GOOD_TURN, {"role": "assistant", "content": "네"}]),
+        ),
         case("content-empty", valid(r("content-empty"), conversation_history=[{"role": "user", "content": ""}])),
         case("content-blank", valid(r("content-blank"), conversation_history=[{"role": "user", "content": " \n\t "}])),
         case("extra-field", valid(r("extra-field"), admin=True)),
         case("extra-field-huge-name", {**valid(r("extra-field-huge-name")), "k\x1b[31m" + "x" * 10_000: 1}),
-        case("lone-surrogate", valid(r("lone-surrogate"), conversation_history=[
-            {"role": "user", "content": "hi \ud800 there"}])),
+        case(
+            "lone-surrogate",
+            valid(r("lone-surrogate"), conversation_history=[{"role": "user", "content": "hi \ud800 there"}]),
+        ),
         # huge
-        case("content-100k", valid(r("content-100k"), conversation_history=[{"role": "user", "content": "가" * 100_000}])),
+        case(
+            "content-100k", valid(r("content-100k"), conversation_history=[{"role": "user", "content": "가" * 100_000}])
+        ),
         case("history-2001-turns", valid(r("history-2001-turns"), conversation_history=turns(2001))),
         case("history-5000-turns", valid(r("history-5000-turns"), conversation_history=turns(5000))),
         case("metadata-1mb", valid(r("metadata-1mb"), metadata={"blob": "x" * 1_000_000})),
-        case("body-over-the-cap", json.dumps(valid(r("body-over-the-cap"), metadata={"blob": "x" * MAX_BODY_BYTES})),
-             readable=False),
-        case("number-5000-digits", '{"requestId": "bad-number", "metadata": {"n": ' + "1" * 5000 + "}}",
-             readable=False),
+        case(
+            "body-over-the-cap",
+            json.dumps(valid(r("body-over-the-cap"), metadata={"blob": "x" * MAX_BODY_BYTES})),
+            readable=False,
+        ),
+        case(
+            "number-5000-digits", '{"requestId": "bad-number", "metadata": {"n": ' + "1" * 5000 + "}}", readable=False
+        ),
         # control characters and bytes
         case("content-nul", valid(r("content-nul"), conversation_history=[{"role": "user", "content": "a\x00b"}])),
-        case("content-ansi-escape", valid(r("content-ansi-escape"), conversation_history=[
-            {"role": "user", "content": "\x1b[2J\x1b[31mhi"}])),
-        case("content-bell-backspace", valid(r("content-bell-backspace"), conversation_history=[
-            {"role": "user", "content": "hi\x07\x08"}])),
+        case(
+            "content-ansi-escape",
+            valid(r("content-ansi-escape"), conversation_history=[{"role": "user", "content": "\x1b[2J\x1b[31mhi"}]),
+        ),
+        case(
+            "content-bell-backspace",
+            valid(r("content-bell-backspace"), conversation_history=[{"role": "user", "content": "hi\x07\x08"}]),
+        ),
         case("invalid-utf8-body", b"\xff\xfe\xfd not utf-8", readable=False),
-        case("invalid-utf8-in-content",
-             b'{"requestId": "bad-invalid-utf8-in-content", "userId": "user-67890", '
-             b'"conversation_history": [{"role": "user", "content": "\xc3\x28 \xff"}]}'),
+        case(
+            "invalid-utf8-in-content",
+            b'{"requestId": "bad-invalid-utf8-in-content", "userId": "user-67890", '
+            b'"conversation_history": [{"role": "user", "content": "\xc3\x28 \xff"}]}',
+        ),
         case("not-json", b"requestId=bad-1&userId=x", readable=False),
         case("truncated-json", b'{"requestId": "bad-truncated", "userId": "user-6', readable=False),
         case("json-array", b'[{"requestId": "bad-in-array"}]', readable=False),
@@ -128,9 +153,15 @@ def corpus() -> list[Case]:
         # nesting
         case("metadata-7-levels", valid(r("metadata-7-levels"), metadata=nested(7))),
         case("metadata-5000-levels", valid(r("metadata-5000-levels"), metadata=nested(5000))),
-        case("metadata-deep-json", '{"requestId": "bad-metadata-deep-json", "userId": "user-67890", '
-                                   '"conversation_history": [{"role": "user", "content": "hi"}], "metadata": '
-                                   + '{"n": ' * 500 + "1" + "}" * 500 + "}"),
+        case(
+            "metadata-deep-json",
+            '{"requestId": "bad-metadata-deep-json", "userId": "user-67890", '
+            '"conversation_history": [{"role": "user", "content": "hi"}], "metadata": '
+            + '{"n": ' * 500
+            + "1"
+            + "}" * 500
+            + "}",
+        ),
         # userId shapes that must never reach a URL path
         case("userId-dotdot-admin", valid(r("userId-dotdot-admin"), userId="../admin")),
         case("userId-encoded-dotdot", valid(r("userId-encoded-dotdot"), userId="%2e%2e/x")),
@@ -153,8 +184,11 @@ CORPUS = corpus()
 def size_of(raw: Any) -> int:
     if isinstance(raw, (bytes, str)):
         return len(raw.encode() if isinstance(raw, str) else raw)
-    return len(json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8", errors="replace")) \
-        if not _too_deep(raw) else 100_000
+    return (
+        len(json.dumps(raw, ensure_ascii=False, default=str).encode("utf-8", errors="replace"))
+        if not _too_deep(raw)
+        else 100_000
+    )
 
 
 def _too_deep(raw: Any) -> bool:
@@ -207,8 +241,11 @@ async def test_a_bad_batch_is_answered_item_by_item_and_never_retried(rejecting_
     """The same corpus as one Connector Hub batch: every item its own INVALID outcome, HTTP 200
     (a redelivery cannot fix bad input), never UNPUBLISHED."""
     deps, events = rejecting_deps
-    items = [c for c in CORPUS if isinstance(c.raw, dict) and c.reported and not _too_deep(c.raw)
-             and size_of(c.raw) < 200_000]
+    items = [
+        c
+        for c in CORPUS
+        if isinstance(c.raw, dict) and c.reported and not _too_deep(c.raw) and size_of(c.raw) < 200_000
+    ]
     batch = json.dumps([{"id": n, "content": json.dumps(c.raw, default=str)} for n, c in enumerate(items)])
     report = await run_invocation(batch.encode(), deps, concurrency=8)
     ledger.bad_input(len(items))
@@ -217,11 +254,15 @@ async def test_a_bad_batch_is_answered_item_by_item_and_never_retried(rejecting_
     ledger.one_result_each([c.reported for c in items], events.results)
 
 
-@pytest.mark.parametrize("body", [
-    b'{"requestId": "bad-number", "n": ' + b"9" * 5000 + b"}",
-    b"\xff" * 64,
-    b"[" * 100_000,
-], ids=["number-5000-digits", "invalid-utf8", "deep-brackets"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"requestId": "bad-number", "n": ' + b"9" * 5000 + b"}",
+        b"\xff" * 64,
+        b"[" * 100_000,
+    ],
+    ids=["number-5000-digits", "invalid-utf8", "deep-brackets"],
+)
 async def test_an_unreadable_invocation_body_is_invalid_not_unpublished(rejecting_deps, body, ledger):
     deps, events = rejecting_deps
     report = await run_invocation(body, deps)
@@ -234,8 +275,11 @@ async def test_an_unreadable_invocation_body_is_invalid_not_unpublished(rejectin
 # --- fuzzing ----------------------------------------------------------------------------------
 
 JSON_LEAF = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=40))
-JSON_VALUE = st.recursive(JSON_LEAF, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)), max_leaves=20)
+JSON_VALUE = st.recursive(
+    JSON_LEAF,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=20,
+)
 FIELDS = ["requestId", "userId", "conversation_history", "stream", "metadata"]
 
 

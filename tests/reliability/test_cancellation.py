@@ -21,14 +21,14 @@ from adapters.emit.oci_clients import bounded_retry, oci_credentials, stream_cli
 from adapters.emit.oci_stream import StreamTokenEmitter
 from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault, VMStubServer
+from app.dependencies import build_dependencies
+from app.invocation import TakenRequests, UnpublishedResults, run_invocation
+from app.runner import handle
 from tests.conftest import REPO, request
 from tests.gemini_support import CHAT_MESSAGE, gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.standins.gemini import Latency, Reply
 from tests.standins.vm import TOKEN
-from worker.dependencies import build_dependencies
-from worker.invocation import TakenRequests, UnpublishedResults, run_invocation
-from worker.runner import handle
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -96,12 +96,18 @@ async def test_cancelled_while_streaming(gemini, gemini_deps, events, ledger):
     ledger.one_result_each(["req-cancel-stream"], events.results)
 
 
-async def test_cancelled_while_flushing_tokens_publishes_the_answer(settings, llm, vm, memory, standin,
-                                                                    oci_config_file, ledger):
+async def test_cancelled_while_flushing_tokens_publishes_the_answer(
+    settings, llm, vm, memory, standin, oci_config_file, ledger
+):
     credentials = oci_credentials("config", config_file=str(oci_config_file))
     # Nothing leaves before the flush (long linger, big batches): the flush is the one stream call.
-    tokens = StreamTokenEmitter(stream_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), STREAM_ID,
-                                retry_strategy=bounded_retry(1.0, base_sleep_s=0.01), linger_s=30, max_batch=1000)
+    tokens = StreamTokenEmitter(
+        stream_client(credentials, standin.endpoint, timeout=(2.0, 5.0)),
+        STREAM_ID,
+        retry_strategy=bounded_retry(1.0, base_sleep_s=0.01),
+        linger_s=30,
+        max_batch=1000,
+    )
     results = CollectingEmitter()
     deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=tokens, results=results)
     standin.stall_next("stream", 1.5)
@@ -115,7 +121,8 @@ async def test_cancelled_while_flushing_tokens_publishes_the_answer(settings, ll
 
 
 async def test_a_cancelled_invocation_answers_what_it_claimed_and_leaves_the_rest(
-        vm_stub, patient_vm, settings, llm, memory, events, ledger):
+    vm_stub, patient_vm, settings, llm, memory, events, ledger
+):
     deps = build_dependencies(settings, llm=llm, vm=patient_vm, memory=memory, tokens=events, results=events)
     ids = ["req-inv-1", "req-inv-2", "req-inv-3"]
     body = json.dumps([request(CHAT, request_id=rid) for rid in ids], ensure_ascii=False).encode()
@@ -123,8 +130,10 @@ async def test_a_cancelled_invocation_answers_what_it_claimed_and_leaves_the_res
     vm_stub.inject("active-routines", Fault("stall", seconds=3.0))  # the first request hangs on the VM
     ledger.fault()
     invocation = asyncio.create_task(run_invocation(body, deps, concurrency=1, unpublished=kept, taken=taken))
-    await eventually(lambda: any(p.endswith("/active-routines") for _, p in vm_stub.calls),
-                     what="the first request to wait on the VM")
+    await eventually(
+        lambda: any(p.endswith("/active-routines") for _, p in vm_stub.calls),
+        what="the first request to wait on the VM",
+    )
     await cancel(invocation)
     [result] = events.results
     assert (result.requestId, result.error.code) == ("req-inv-1", "CANCELLED")
@@ -139,28 +148,44 @@ async def test_a_cancelled_invocation_answers_what_it_claimed_and_leaves_the_res
 
 # --- the process: SIGTERM to the fdk server ----------------------------------------------------
 
-def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, standin, tmp_path, ledger):  # noqa: F811
+
+def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, standin, tmp_path, ledger):
     from tests.test_func_server import fdk_command
 
     vm = VMStubServer("127.0.0.1", 0, "sigterm-vm-token")
     vm.inject("active-routines", Fault("stall", seconds=30.0))  # the first request waits on the VM
     vm.start_in_thread()
     socket_path = tmp_path / "lsnr.sock"
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))}
-    env.update({
-        "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{socket_path}", "PYTHONPATH": str(REPO),
-        "QDRANT_PATH": ":memory:", "LLM_PROVIDER": "offline", "BATCH_CONCURRENCY": "1",
-        "VM_INTERNAL_BASE_URL": vm.base_url, "VM_INTERNAL_TOKEN": "sigterm-vm-token", "VM_TIMEOUT_READ_S": "60",
-        "OCI_AUTH": "config", "OCI_CONFIG_FILE": str(identity.write_config(tmp_path)),
-        "OCI_STREAM_ID": STREAM_ID, "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-        "OCI_STREAM_ENDPOINT": standin.endpoint, "OCI_QUEUE_ENDPOINT": standin.endpoint,
-        "OCI_PUBLISH_RETRY_S": "2",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))
+    }
+    env.update(
+        {
+            "FN_FORMAT": "http-stream",
+            "FN_LISTENER": f"unix:{socket_path}",
+            "PYTHONPATH": str(REPO),
+            "QDRANT_PATH": ":memory:",
+            "LLM_PROVIDER": "offline",
+            "BATCH_CONCURRENCY": "1",
+            "VM_INTERNAL_BASE_URL": vm.base_url,
+            "VM_INTERNAL_TOKEN": "sigterm-vm-token",
+            "VM_TIMEOUT_READ_S": "60",
+            "OCI_AUTH": "config",
+            "OCI_CONFIG_FILE": str(identity.write_config(tmp_path)),
+            "OCI_STREAM_ID": STREAM_ID,
+            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
+            "OCI_STREAM_ENDPOINT": standin.endpoint,
+            "OCI_QUEUE_ENDPOINT": standin.endpoint,
+            "OCI_PUBLISH_RETRY_S": "2",
+        }
+    )
     log_path = tmp_path / "fdk.log"
     with log_path.open("wb") as log_file:
-        process = subprocess.Popen([*fdk_command(), "func.py", "handler"], cwd=REPO, env=env,
-                                   stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
     answer: dict = {}
     try:
         for _ in range(600):  # bounded: up to ~60 s for the socket
@@ -175,9 +200,11 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
             transport = httpx.HTTPTransport(uds=str(socket_path))
             with httpx.Client(transport=transport, timeout=60) as client:
                 try:
-                    answer["response"] = client.post("http://function/call", content=json.dumps(batch).encode(),
-                                                     headers={"Fn-Call-Id": "call-sigterm", "Fn-Deadline":
-                                                              "2099-01-01T00:00:00Z"})
+                    answer["response"] = client.post(
+                        "http://function/call",
+                        content=json.dumps(batch).encode(),
+                        headers={"Fn-Call-Id": "call-sigterm", "Fn-Deadline": "2099-01-01T00:00:00Z"},
+                    )
                 except httpx.HTTPError as exc:
                     answer["error"] = exc
 
@@ -213,12 +240,20 @@ def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
     vm = VMStubServer("127.0.0.1", 0, "cli-vm-token")
     vm.inject("active-routines", Fault("stall", seconds=30.0))
     vm.start_in_thread()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))
+    }
     env.update({"VM_INTERNAL_TOKEN": "cli-vm-token", "QDRANT_PATH": ":memory:", "PYTHONPATH": str(REPO)})
     body = json.dumps(request(CHAT, request_id="req-ctrl-c"), ensure_ascii=False)
-    process = subprocess.Popen([sys.executable, "-m", "worker.cli", "--vm-url", vm.base_url, "-j", body], cwd=REPO,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "--vm-url", vm.base_url, "-j", body],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         for _ in range(600):  # bounded: until the request is claimed and waiting on the VM
             if any(path.endswith("/active-routines") for _, path in vm.calls) or process.poll() is not None:

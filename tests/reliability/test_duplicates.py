@@ -17,50 +17,63 @@ from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_clie
 from adapters.emit.oci_queue import QueueResultEmitter
 from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault
+from app.dependencies import build_dependencies
+from app.invocation import TakenRequests, UnpublishedResults, run_invocation
+from app.runner import handle
 from tests.conftest import OTHER_USER, request
 from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.reliability.conftest import STALL_S
 from tests.standins.vm import TOKEN
-from worker.dependencies import build_dependencies
-from worker.invocation import TakenRequests, UnpublishedResults, run_invocation
-from worker.runner import handle
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
-MESSAGES = ["오늘 운동 뭐 해야 돼?", "새 4주 근비대 프로그램 만들어줘", "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘",
-            "음…", "What should I train today?"]
+MESSAGES = [
+    "오늘 운동 뭐 해야 돼?",
+    "새 4주 근비대 프로그램 만들어줘",
+    "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘",
+    "음…",
+    "What should I train today?",
+]
 INSTANCES = 4
 REQUESTS = 50
 
 
-def queue_results(credentials, standin):  # noqa: F811
+def queue_results(credentials, standin):
     client = queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0))
     return QueueResultEmitter(client, QUEUE_ID, retry_strategy=bounded_retry(2.0, base_sleep_s=0.02))
 
 
 async def test_200_concurrent_deliveries_of_50_requests_give_50_results(
-        vm_stub, settings, llm, memory, standin, oci_config_file, ledger):
+    vm_stub, settings, llm, memory, standin, oci_config_file, ledger
+):
     """Four warm instances each get all 50 requests, shuffled, and run them all at once: only the
     VM's claim store stands between them and 200 answers."""
     ids = [f"req-dup-{n:02d}" for n in range(REQUESTS)]
     # Two users; Minji only chats (her routines have no push day to change).
-    requests = {rid: request(MESSAGES[n % len(MESSAGES)], request_id=rid,
-                             user_id=OTHER_USER if n % 2 and n % len(MESSAGES) in (0, 3, 4) else "user-67890")
-                for n, rid in enumerate(ids)}
+    requests = {
+        rid: request(
+            MESSAGES[n % len(MESSAGES)],
+            request_id=rid,
+            user_id=OTHER_USER if n % 2 and n % len(MESSAGES) in (0, 3, 4) else "user-67890",
+        )
+        for n, rid in enumerate(ids)
+    }
     credentials = oci_credentials("config", config_file=str(oci_config_file))
     shuffle = random.Random(9)
     instances = []
     for _ in range(INSTANCES):
         vm = HttpVMApi(vm_stub.base_url, TOKEN, read_timeout=30)  # its own pool, as another process has
         tokens = CollectingEmitter()
-        deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=tokens,
-                                  results=queue_results(credentials, standin))
+        deps = build_dependencies(
+            settings, llm=llm, vm=vm, memory=memory, tokens=tokens, results=queue_results(credentials, standin)
+        )
         order = shuffle.sample(ids, len(ids))
         body = json.dumps([requests[rid] for rid in order], ensure_ascii=False).encode()
         instances.append((deps, tokens, body))
     try:
-        reports = await asyncio.gather(*(run_invocation(body, deps, concurrency=REQUESTS)
-                                         for deps, _, body in instances))
+        reports = await asyncio.gather(
+            *(run_invocation(body, deps, concurrency=REQUESTS) for deps, _, body in instances)
+        )
     finally:
         for deps, _, _ in instances:
             await deps.vm.aclose()
@@ -89,19 +102,29 @@ async def test_200_concurrent_deliveries_of_50_requests_give_50_results(
 
 # --- the claim's outcome unknown ------------------------------------------------------------------
 
-@pytest.mark.parametrize("fault, message", [
-    (Fault("stall", seconds=STALL_S), "timed out"),  # sent, recorded late, the answer never waited for
-    (Fault("drop"), "unreachable"),                  # sent, recorded, the connection dropped
-], ids=["timeout-after-sending", "dropped-after-recording"])
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (Fault("stall", seconds=STALL_S), "timed out"),  # sent, recorded late, the answer never waited for
+        (Fault("drop"), "unreachable"),  # sent, recorded, the connection dropped
+    ],
+    ids=["timeout-after-sending", "dropped-after-recording"],
+)
 async def test_a_lost_claim_answer_is_one_failed_result_and_redeliveries_are_skipped(
-        vm_stub, http_vm, settings, llm, memory, events, fault, message, ledger):
+    vm_stub, http_vm, settings, llm, memory, events, fault, message, ledger
+):
     deps = build_dependencies(settings, llm=llm, vm=http_vm, memory=memory, tokens=events, results=events)
     vm_stub.inject("claim", fault)
     ledger.fault()
     first = await handle(request(MESSAGES[0], request_id="req-claim-lost"), deps)
     [result] = events.results
     assert (first.status, result.status, result.error.code, result.error.retryable) == (
-        "FAILED", "FAILED", "VM_UNAVAILABLE", True)
+        "FAILED",
+        "FAILED",
+        "VM_UNAVAILABLE",
+        True,
+    )
     assert message in result.error.message and vm_stub.calls.count(("POST", "/internal/idempotency/claim")) == 1
 
     # The VM did record that claim: a redelivery — to this instance or another — is skipped.
@@ -112,9 +135,10 @@ async def test_a_lost_claim_answer_is_one_failed_result_and_redeliveries_are_ski
     assert vm_stub.claims == [("req-claim-lost", True)]
     other_instance = HttpVMApi(vm_stub.base_url, TOKEN)
     try:
-        again = await handle(request(MESSAGES[0], request_id="req-claim-lost"),
-                             build_dependencies(settings, llm=llm, vm=other_instance, memory=memory,
-                                                tokens=events, results=events))
+        again = await handle(
+            request(MESSAGES[0], request_id="req-claim-lost"),
+            build_dependencies(settings, llm=llm, vm=other_instance, memory=memory, tokens=events, results=events),
+        )
     finally:
         await other_instance.aclose()
     ledger.duplicate()
@@ -123,20 +147,30 @@ async def test_a_lost_claim_answer_is_one_failed_result_and_redeliveries_are_ski
 
 
 async def test_a_batch_redelivered_after_a_502_never_answers_a_lost_claim_twice(
-        vm_stub, http_vm, settings, llm, memory, standin, oci_config_file, monkeypatch, ledger):
+    vm_stub, http_vm, settings, llm, memory, standin, oci_config_file, monkeypatch, ledger
+):
     """The claim of A fails with a 5xx the VM never recorded (A is answered FAILED), B's result
     cannot be published (the invocation answers 502), and Connector Hub delivers [B, A] again to
     the same warm instance. B's kept result goes out; A must not run a second time."""
     credentials = oci_credentials("config", config_file=str(oci_config_file))
-    results = QueueResultEmitter(queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), QUEUE_ID,
-                                 retry_strategy=bounded_retry(0.5, base_sleep_s=0.02))
+    results = QueueResultEmitter(
+        queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)),
+        QUEUE_ID,
+        retry_strategy=bounded_retry(0.5, base_sleep_s=0.02),
+    )
     one_at_a_time = settings.model_copy(update={"BATCH_CONCURRENCY": 1})
-    monkeypatch.setattr(func, "_deps", build_dependencies(one_at_a_time, llm=llm, vm=http_vm, memory=memory,
-                                                          tokens=CollectingEmitter(), results=results))
+    monkeypatch.setattr(
+        func,
+        "_deps",
+        build_dependencies(
+            one_at_a_time, llm=llm, vm=http_vm, memory=memory, tokens=CollectingEmitter(), results=results
+        ),
+    )
     monkeypatch.setattr(func, "_unpublished", None)  # a fresh warm instance
     monkeypatch.setattr(func, "_taken", None)
-    batch = json.dumps([request("음…", request_id="req-b"), request(MESSAGES[0], request_id="req-a")],
-                       ensure_ascii=False)
+    batch = json.dumps(
+        [request("음…", request_id="req-b"), request(MESSAGES[0], request_id="req-a")], ensure_ascii=False
+    )
     standin.fail_next("queue", 400)  # B's result is refused
     # B claims normally (None: no fault), then A's claim fails with a 5xx the VM never recorded.
     vm_stub.inject("claim", None, Fault("status", status=503))
@@ -150,28 +184,35 @@ async def test_a_batch_redelivered_after_a_502_never_answers_a_lost_claim_twice(
     status, body = await invoke()
     assert status == 502
     assert [(o["requestId"], o["status"], o["error"]) for o in body["outcomes"]] == [
-        ("req-b", "UNPUBLISHED", "RESULT_NOT_PUBLISHED"), ("req-a", "FAILED", "VM_UNAVAILABLE")]
+        ("req-b", "UNPUBLISHED", "RESULT_NOT_PUBLISHED"),
+        ("req-a", "FAILED", "VM_UNAVAILABLE"),
+    ]
     assert ("req-a", True) not in vm_stub.claims  # the VM never recorded A's claim
 
     status, body = await invoke()  # the redelivery
     ledger.duplicate(2)
     assert status == 200
     assert [(o["requestId"], o["status"], o.get("republished")) for o in body["outcomes"]] == [
-        ("req-b", "CLARIFY", True), ("req-a", "SKIPPED", None)]
+        ("req-b", "CLARIFY", True),
+        ("req-a", "SKIPPED", None),
+    ]
     assert [rid for rid, _ in vm_stub.claims].count("req-a") == 0  # not even asked: this instance knew
     ledger.one_result_each(["req-a", "req-b"], standin.queue_events())
 
 
 async def test_a_result_kept_for_a_lost_claim_never_follows_the_real_answer(
-        vm_stub, http_vm, settings, llm, memory, standin, oci_config_file, ledger):
+    vm_stub, http_vm, settings, llm, memory, standin, oci_config_file, ledger
+):
     """A's claim fails with a 5xx the VM never recorded and its FAILED result cannot be published
     (kept). Redelivered twice over, A is claimed afresh and answered; the kept FAILED result is then
     stale and must never go out after the answer."""
     credentials = oci_credentials("config", config_file=str(oci_config_file))
-    results = QueueResultEmitter(queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), QUEUE_ID,
-                                 retry_strategy=bounded_retry(0.3, base_sleep_s=0.02))
-    deps = build_dependencies(settings, llm=llm, vm=http_vm, memory=memory, tokens=CollectingEmitter(),
-                              results=results)
+    results = QueueResultEmitter(
+        queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)),
+        QUEUE_ID,
+        retry_strategy=bounded_retry(0.3, base_sleep_s=0.02),
+    )
+    deps = build_dependencies(settings, llm=llm, vm=http_vm, memory=memory, tokens=CollectingEmitter(), results=results)
     kept, taken = UnpublishedResults(), TakenRequests()
     a = request(MESSAGES[0], request_id="req-stale", stream=False)
     vm_stub.inject("claim", Fault("status", status=503))

@@ -14,16 +14,19 @@ from adapters.emit.oci_queue import QueueResultEmitter, ResultNotPublished
 from adapters.memory.qdrant import QdrantMemory
 from adapters.vm_api.http import CLAIM_ATTEMPTS, GET_ATTEMPTS, HttpVMApi
 from adapters.vm_api.stub_server import Fault
+from app.dependencies import build_dependencies
+from app.runner import handle
 from tests.conftest import request
 from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.reliability.conftest import STALL_S
 from tests.standins.qdrant import QdrantFault, running_qdrant
 from tests.standins.vm import TOKEN, running_stub
-from worker.dependencies import build_dependencies
-from worker.runner import handle
 
-pytestmark = [pytest.mark.reliability, pytest.mark.integration,
-              pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection"),
+]
 
 CHAT = "오늘 운동 뭐 해야 돼?"
 FACT_CHAT = "I hurt my left knee last week, what should I train today?"  # needs memory, states a fact
@@ -44,8 +47,8 @@ def the_result(events, request_id: str, ledger):
 
 # --- VM API ---------------------------------------------------------------------------------------
 
-async def test_vm_down_is_one_failed_result_after_the_claim_is_retried(settings, llm, memory, events, caplog,
-                                                                       ledger):
+
+async def test_vm_down_is_one_failed_result_after_the_claim_is_retried(settings, llm, memory, events, caplog, ledger):
     with running_stub(listen=False) as stub:  # the port is bound but nobody accepts: connection refused
         api = HttpVMApi(stub.base_url, TOKEN, backoff_s=0.01)
         deps = build_dependencies(settings, llm=llm, vm=api, memory=memory, tokens=events, results=events)
@@ -64,8 +67,9 @@ async def test_vm_down_is_one_failed_result_after_the_claim_is_retried(settings,
 
 
 @pytest.mark.parametrize("status", [401, 403])
-async def test_a_rejected_token_at_the_claim_is_vm_auth(vm_stub, http_vm, settings, llm, memory, events, status,
-                                                        ledger):
+async def test_a_rejected_token_at_the_claim_is_vm_auth(
+    vm_stub, http_vm, settings, llm, memory, events, status, ledger
+):
     deps = build_dependencies(settings, llm=llm, vm=http_vm, memory=memory, tokens=events, results=events)
     vm_stub.inject("claim", Fault("status", status=status))
     ledger.fault()
@@ -85,10 +89,12 @@ GET_FAULTS = {
 
 
 @pytest.mark.parametrize("fault", list(GET_FAULTS))
-@pytest.mark.parametrize("message, intent", [(CHAT, "CHAT_RESPONSE"), (GENERATE, "GENERATE_ROUTINE"),
-                                             (UPDATE, "UPDATE_ROUTINE")], ids=["chat", "generate", "update"])
-async def test_vm_failing_mid_request(vm_stub, http_vm, settings, llm, memory, events, fault, message, intent,
-                                      ledger):
+@pytest.mark.parametrize(
+    "message, intent",
+    [(CHAT, "CHAT_RESPONSE"), (GENERATE, "GENERATE_ROUTINE"), (UPDATE, "UPDATE_ROUTINE")],
+    ids=["chat", "generate", "update"],
+)
+async def test_vm_failing_mid_request(vm_stub, http_vm, settings, llm, memory, events, fault, message, intent, ledger):
     deps = build_dependencies(settings, llm=llm, vm=http_vm, memory=memory, tokens=events, results=events)
     vm_stub.inject("active-routines", *GET_FAULTS[fault])
     ledger.fault(len(GET_FAULTS[fault]))
@@ -107,6 +113,7 @@ async def test_vm_failing_mid_request(vm_stub, http_vm, settings, llm, memory, e
 
 # --- Qdrant (user memory) -------------------------------------------------------------------------
 
+
 def closed_port_url() -> str:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -114,18 +121,21 @@ def closed_port_url() -> str:
 
 
 @pytest.mark.parametrize("how", ["unreachable", "500", "slow-past-timeout"])
-@pytest.mark.parametrize("message, intent", [(FACT_CHAT, "CHAT_RESPONSE"), (GENERATE, "GENERATE_ROUTINE")],
-                         ids=["chat", "generate"])
-async def test_qdrant_failing_never_costs_the_answer(settings, llm, vm, embeddings, events, how, message, intent,
-                                                     ledger):
+@pytest.mark.parametrize(
+    "message, intent", [(FACT_CHAT, "CHAT_RESPONSE"), (GENERATE, "GENERATE_ROUTINE")], ids=["chat", "generate"]
+)
+async def test_qdrant_failing_never_costs_the_answer(
+    settings, llm, vm, embeddings, events, how, message, intent, ledger
+):
     with running_qdrant() as qdrant:
         if how == "500":
             qdrant.fail_always(QdrantFault(status=500))
         elif how == "slow-past-timeout":
             qdrant.fail_always(QdrantFault(status=None, stall_s=2.5))
         url = closed_port_url() if how == "unreachable" else qdrant.url
-        memory = QdrantMemory(collection="user_memory", url=url, embeddings=embeddings, timeout_s=1,
-                              min_score=settings.MEMORY_MIN_SCORE)
+        memory = QdrantMemory(
+            collection="user_memory", url=url, embeddings=embeddings, timeout_s=1, min_score=settings.MEMORY_MIN_SCORE
+        )
         deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
         request_id = f"req-qdrant-{how}-{intent.lower()}"
         try:
@@ -142,11 +152,16 @@ async def test_qdrant_failing_never_costs_the_answer(settings, llm, vm, embeddin
 
 # --- OCI Queue (results) --------------------------------------------------------------------------
 
+
 async def test_a_transient_result_queue_failure_is_retried_and_published_once(
-        settings, llm, vm, memory, events, standin, oci_config_file, ledger):
+    settings, llm, vm, memory, events, standin, oci_config_file, ledger
+):
     credentials = oci_credentials("config", config_file=str(oci_config_file))
-    results = QueueResultEmitter(queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), QUEUE_ID,
-                                 retry_strategy=bounded_retry(3.0, base_sleep_s=0.02))
+    results = QueueResultEmitter(
+        queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)),
+        QUEUE_ID,
+        retry_strategy=bounded_retry(3.0, base_sleep_s=0.02),
+    )
     deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=results)
     standin.fail_next("queue", 503, 429, 500)
     ledger.fault(3)
@@ -158,13 +173,17 @@ async def test_a_transient_result_queue_failure_is_retried_and_published_once(
     ledger.one_result_each(["req-queue-blip"], standin.queue_events())
 
 
-async def test_results_go_out_as_soon_as_the_queue_is_back(settings, llm, vm, memory, events, standin,
-                                                           oci_config_file, ledger):
+async def test_results_go_out_as_soon_as_the_queue_is_back(
+    settings, llm, vm, memory, events, standin, oci_config_file, ledger
+):
     """A queue outage long enough for a dozen failed calls must not keep results back once it is
     over (the SDK's default circuit breaker would refuse every call for 30 s more)."""
     credentials = oci_credentials("config", config_file=str(oci_config_file))
-    results = QueueResultEmitter(queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)), QUEUE_ID,
-                                 retry_strategy=bounded_retry(0.3, max_attempts=4, base_sleep_s=0.01))
+    results = QueueResultEmitter(
+        queue_client(credentials, standin.endpoint, timeout=(2.0, 5.0)),
+        QUEUE_ID,
+        retry_strategy=bounded_retry(0.3, max_attempts=4, base_sleep_s=0.01),
+    )
     deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=results)
     standin.fail_always("queue", 503)
     for n in range(3):

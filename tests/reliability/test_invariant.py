@@ -20,7 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings as hypothesis_settings, strategies as st
+from hypothesis import HealthCheck, Phase, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_client, stream_client
 from adapters.emit.oci_queue import QueueResultEmitter
@@ -31,6 +33,8 @@ from adapters.memory.qdrant import QdrantMemory
 from adapters.prompts import load_prompts
 from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault, VMStubServer
+from app.dependencies import build_dependencies
+from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 from tests.conftest import DEMO_USER, OTHER_USER
 from tests.gemini_support import KEY, PROGRAM, ROUTINE_UPDATE, gemini_settings
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID
@@ -39,11 +43,12 @@ from tests.standins.gemini import GeminiStandIn, Recorded, Reply
 from tests.standins.oci import OciStandIn
 from tests.standins.oci_identity import OciTestIdentity
 from tests.standins.qdrant import QdrantFault, running_qdrant
-from worker.dependencies import build_dependencies
-from worker.invocation import TakenRequests, UnpublishedResults, run_invocation
 
-pytestmark = [pytest.mark.reliability, pytest.mark.integration,
-              pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection"),
+]
 
 VM_TOKEN = "invariant-vm-token"
 VM_READ_TIMEOUT_S = 0.2
@@ -65,21 +70,38 @@ TAG = re.compile(r"\[kind=(\w+)\]")
 
 # --- the model's side: normal answers per node, and the faults it can be told to play -------------
 
-NODES = {"RouteDecision": "route", "ChatPlan": "plan", "Program": "generate", "RoutineUpdate": "update",
-         "MemoryNotes": "remember", None: "answer"}
+NODES = {
+    "RouteDecision": "route",
+    "ChatPlan": "plan",
+    "Program": "generate",
+    "RoutineUpdate": "update",
+    "MemoryNotes": "remember",
+    None: "answer",
+}
 ROUTES = {"chat": "CHAT_RESPONSE", "generate": "GENERATE_ROUTINE", "update": "UPDATE_ROUTINE", "vague": "CLARIFY"}
 LLM_FAULTS = ["rate_limited_once", "unavailable", "blocked", "max_tokens", "malformed", "timeout", "cut"]
 
 
 def normal_reply(node: str, kind: str) -> Reply:
     if node == "route":
-        return Reply.json({"intent": ROUTES[kind], "confidence": 0.93, "reason": "scripted",
-                           "search_terms": ["덤벨 벤치프레스"] if kind == "update" else []})
+        return Reply.json(
+            {
+                "intent": ROUTES[kind],
+                "confidence": 0.93,
+                "reason": "scripted",
+                "search_terms": ["덤벨 벤치프레스"] if kind == "update" else [],
+            }
+        )
     if node == "plan":
-        return Reply.json({"action": "GET_ACTIVE_ROUTINES",
-                           "required_context": ["active_routines", "profile", "user_memory"],
-                           "search_terms": [], "memory_query": "injuries",
-                           "memories_to_save": ["I hurt my left knee last week"]})
+        return Reply.json(
+            {
+                "action": "GET_ACTIVE_ROUTINES",
+                "required_context": ["active_routines", "profile", "user_memory"],
+                "search_terms": [],
+                "memory_query": "injuries",
+                "memories_to_save": ["I hurt my left knee last week"],
+            }
+        )
     if node == "generate":
         return Reply.json(PROGRAM)
     if node == "update":
@@ -105,8 +127,11 @@ def fault_reply(fault: str, node: str, kind: str, nth: int) -> Reply | None:
     if fault == "timeout":
         return normal_reply(node, kind).stalled(GEMINI_STALL_S)
     if fault == "cut":
-        return Reply.answer("오늘은 Push Day A 차례예요", cut_after_chunks=1) if not structured \
+        return (
+            Reply.answer("오늘은 Push Day A 차례예요", cut_after_chunks=1)
+            if not structured
             else Reply.error(500, "INTERNAL")
+        )
     raise AssertionError(fault)
 
 
@@ -139,6 +164,7 @@ class ModelScript:
 
 # --- one warm instance on one event loop, for the whole module ------------------------------------
 
+
 @dataclass
 class World:
     loop: asyncio.AbstractEventLoop
@@ -161,17 +187,29 @@ def world(tmp_path_factory):
     oci = OciStandIn(identity.public_key).start()
     loop = asyncio.new_event_loop()
     with GeminiStandIn(api_key=KEY, responder=script) as gemini, running_qdrant() as qdrant:
-        settings = gemini_settings(gemini.base_url, GEMINI_TIMEOUT_ROUTER_S=GEMINI_TIMEOUT_S,
-                                   GEMINI_TIMEOUT_MAIN_S=GEMINI_TIMEOUT_S, GEMINI_MAX_RETRIES=1)
+        settings = gemini_settings(
+            gemini.base_url,
+            GEMINI_TIMEOUT_ROUTER_S=GEMINI_TIMEOUT_S,
+            GEMINI_TIMEOUT_MAIN_S=GEMINI_TIMEOUT_S,
+            GEMINI_MAX_RETRIES=1,
+        )
         credentials = oci_credentials("config", config_file=str(identity.write_config(tmp_path_factory.mktemp("oci"))))
         world = World(loop, vm_stub, gemini, script, qdrant, oci, settings)
         world.parts = {
             "llm": GeminiProvider(load_prompts(settings.prompts_dir()), GeminiConfig.from_settings(settings)),
             "vm": HttpVMApi(vm_stub.base_url, VM_TOKEN, read_timeout=VM_READ_TIMEOUT_S, backoff_s=0.01),
-            "memory": QdrantMemory(collection="user_memory", url=qdrant.url, embeddings=shared_embeddings(),
-                                   timeout_s=QDRANT_TIMEOUT_S, min_score=0.0),
-            "results": QueueResultEmitter(queue_client(credentials, oci.endpoint, timeout=(2.0, 2.0)), QUEUE_ID,
-                                          retry_strategy=bounded_retry(0.3, base_sleep_s=0.02)),
+            "memory": QdrantMemory(
+                collection="user_memory",
+                url=qdrant.url,
+                embeddings=shared_embeddings(),
+                timeout_s=QDRANT_TIMEOUT_S,
+                min_score=0.0,
+            ),
+            "results": QueueResultEmitter(
+                queue_client(credentials, oci.endpoint, timeout=(2.0, 2.0)),
+                QUEUE_ID,
+                retry_strategy=bounded_retry(0.3, base_sleep_s=0.02),
+            ),
         }
         world.stream_client = stream_client(credentials, oci.endpoint, timeout=(2.0, 2.0))
         try:
@@ -186,14 +224,25 @@ def world(tmp_path_factory):
 
 # --- what hypothesis draws ------------------------------------------------------------------------
 
-VALID = st.tuples(st.just("valid"), st.sampled_from(list(MESSAGES)), st.sampled_from([DEMO_USER, OTHER_USER]),
-                  st.booleans())
+VALID = st.tuples(
+    st.just("valid"), st.sampled_from(list(MESSAGES)), st.sampled_from([DEMO_USER, OTHER_USER]), st.booleans()
+)
 INVALID = st.tuples(st.just("invalid"), st.sampled_from(["no-history", "bad-userId", "not-json", "no-requestId"]))
 DUPLICATE = st.tuples(st.just("dup"), st.integers(0, 4))
-CLAIM_FAULTS = [Fault("status", status=503), Fault("status", status=401), Fault("stall", seconds=VM_STALL_S),
-                Fault("drop"), Fault("bad_json")]
-GET_FAULTS = [Fault("status", status=500), Fault("status", status=403), Fault("stall", seconds=VM_STALL_S),
-              Fault("drop"), Fault("bad_json")]
+CLAIM_FAULTS = [
+    Fault("status", status=503),
+    Fault("status", status=401),
+    Fault("stall", seconds=VM_STALL_S),
+    Fault("drop"),
+    Fault("bad_json"),
+]
+GET_FAULTS = [
+    Fault("status", status=500),
+    Fault("status", status=403),
+    Fault("stall", seconds=VM_STALL_S),
+    Fault("drop"),
+    Fault("bad_json"),
+]
 
 
 @st.composite
@@ -205,15 +254,17 @@ def vm_faults(draw) -> dict[str, list[Fault]]:
     return faults
 
 
-SCENARIOS = st.fixed_dictionaries({
-    "deliveries": st.lists(st.one_of(VALID, VALID, INVALID, DUPLICATE), min_size=2, max_size=6),
-    "vm": vm_faults(),
-    "llm": st.dictionaries(st.sampled_from(sorted(set(NODES.values()))), st.sampled_from(LLM_FAULTS), max_size=2),
-    "qdrant": st.sampled_from([None, "500", "stall"]),
-    "stream": st.sampled_from([None, "outage", "entries"]),
-    "queue": st.sampled_from([None, "transient", "permanent"]),
-    "concurrency": st.sampled_from([1, 2]),
-})
+SCENARIOS = st.fixed_dictionaries(
+    {
+        "deliveries": st.lists(st.one_of(VALID, VALID, INVALID, DUPLICATE), min_size=2, max_size=6),
+        "vm": vm_faults(),
+        "llm": st.dictionaries(st.sampled_from(sorted(set(NODES.values()))), st.sampled_from(LLM_FAULTS), max_size=2),
+        "qdrant": st.sampled_from([None, "500", "stall"]),
+        "stream": st.sampled_from([None, "outage", "entries"]),
+        "queue": st.sampled_from([None, "transient", "permanent"]),
+        "concurrency": st.sampled_from([1, 2]),
+    }
+)
 
 
 def build_batch(prefix: str, deliveries: list[tuple]) -> tuple[list, set[str]]:
@@ -224,8 +275,14 @@ def build_batch(prefix: str, deliveries: list[tuple]) -> tuple[list, set[str]]:
         rid = f"{prefix}-{n}"
         if delivery[0] == "valid":
             _, kind, user, stream = delivery
-            items.append({"requestId": rid, "userId": user, "stream": stream,
-                          "conversation_history": [{"role": "user", "content": f"{MESSAGES[kind]} [kind={kind}]"}]})
+            items.append(
+                {
+                    "requestId": rid,
+                    "userId": user,
+                    "stream": stream,
+                    "conversation_history": [{"role": "user", "content": f"{MESSAGES[kind]} [kind={kind}]"}],
+                }
+            )
             readable.add(rid)
         elif delivery[0] == "invalid":
             bad = delivery[1]
@@ -272,8 +329,12 @@ def clear_faults(world: World) -> None:
     world.oci.clear_faults()
 
 
-@hypothesis_settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck),
-                     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+@hypothesis_settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+)
 @given(scenario=SCENARIOS)
 def test_every_readable_request_gets_exactly_one_valid_result(world, scenario):
     prefix = f"inv{next(world.counter)}"
@@ -281,28 +342,46 @@ def test_every_readable_request_gets_exactly_one_valid_result(world, scenario):
     if not items:
         return
     body = json.dumps(items, ensure_ascii=False).encode()
-    tokens = StreamTokenEmitter(world.stream_client, STREAM_ID, retry_strategy=bounded_retry(0.3, base_sleep_s=0.02),
-                                max_batch=8, round_pause_s=0.01, cooldown_s=0.2)
+    tokens = StreamTokenEmitter(
+        world.stream_client,
+        STREAM_ID,
+        retry_strategy=bounded_retry(0.3, base_sleep_s=0.02),
+        max_batch=8,
+        round_pause_s=0.01,
+        cooldown_s=0.2,
+    )
     deps = build_dependencies(world.settings, tokens=tokens, **world.parts)
     kept, taken = UnpublishedResults(), TakenRequests()  # a fresh warm instance
-    served_before = (world.vm_stub.faults_served, world.qdrant.faults_served, world.oci.entry_failures_served,
-                     len([c for c in world.oci.calls if c.status != 200]))
+    served_before = (
+        world.vm_stub.faults_served,
+        world.qdrant.faults_served,
+        world.oci.entry_failures_served,
+        len([c for c in world.oci.calls if c.status != 200]),
+    )
 
     apply_faults(world, scenario)
     try:
-        report = world.loop.run_until_complete(run_invocation(
-            body, deps, concurrency=scenario["concurrency"], unpublished=kept, taken=taken))
+        report = world.loop.run_until_complete(
+            run_invocation(body, deps, concurrency=scenario["concurrency"], unpublished=kept, taken=taken)
+        )
         for _ in range(MAX_REDELIVERIES):  # Connector Hub delivers a batch again after a 502
             if report.status_code == 200:
                 break
             world.oci.fail_always("queue", None)  # the outage ends
-            report = world.loop.run_until_complete(run_invocation(
-                body, deps, concurrency=scenario["concurrency"], unpublished=kept, taken=taken))
+            report = world.loop.run_until_complete(
+                run_invocation(body, deps, concurrency=scenario["concurrency"], unpublished=kept, taken=taken)
+            )
             LEDGER.duplicate(len(items))
     finally:
-        served = (world.vm_stub.faults_served, world.qdrant.faults_served, world.oci.entry_failures_served,
-                  len([c for c in world.oci.calls if c.status != 200]))
-        LEDGER.fault(sum(after - before for before, after in zip(served_before, served)) + world.script.served)
+        served = (
+            world.vm_stub.faults_served,
+            world.qdrant.faults_served,
+            world.oci.entry_failures_served,
+            len([c for c in world.oci.calls if c.status != 200]),
+        )
+        LEDGER.fault(
+            sum(after - before for before, after in zip(served_before, served, strict=False)) + world.script.served
+        )
         clear_faults(world)
     LEDGER.duplicate(sum(1 for d in scenario["deliveries"] if d[0] == "dup"))
 

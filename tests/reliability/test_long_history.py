@@ -7,14 +7,17 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings as hypothesis_settings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
+from app.runner import handle
+from core.contracts import MAX_BODY_BYTES
+from core.contracts import MAX_TURNS as MAX_REQUEST_TURNS
 from nodes.conversation import MAX_CHARS, MAX_TURNS, recent_turns
 from tests.conftest import request
 from tests.gemini_support import gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
 from tests.standins.gemini import Reply
-from worker.contracts import MAX_BODY_BYTES, MAX_TURNS as MAX_REQUEST_TURNS
-from worker.runner import handle
 
 pytestmark = pytest.mark.reliability
 
@@ -24,9 +27,10 @@ MARKER = re.compile(r"\[turn (\d+)\]")
 def history(lengths: list[int]) -> list[dict[str, str]]:
     """Turns numbered in their content; roles alternate and the last one is the user's."""
     count = len(lengths)
-    return [{"role": "user" if (count - 1 - i) % 2 == 0 else "assistant",
-             "content": f"[turn {i}]" + "x" * length}
-            for i, length in enumerate(lengths)]
+    return [
+        {"role": "user" if (count - 1 - i) % 2 == 0 else "assistant", "content": f"[turn {i}]" + "x" * length}
+        for i, length in enumerate(lengths)
+    ]
 
 
 @hypothesis_settings(max_examples=300, deadline=None)
@@ -39,7 +43,7 @@ def test_the_newest_turns_that_fit_are_kept(lengths):
     # The user's last message is always there (its tail, if it alone is over the budget) ...
     assert kept[-1] == {"role": turns[-1]["role"], "content": turns[-1]["content"][-MAX_CHARS:]}
     # ... after the turns just before it, whole and in order: a suffix of the conversation.
-    assert kept[:-1] == turns[len(turns) - count:-1]
+    assert kept[:-1] == turns[len(turns) - count : -1]
     used = sum(len(t["content"]) for t in kept)
     assert used <= MAX_CHARS
     # And nothing newer was dropped for something older: the next older turn would not fit.

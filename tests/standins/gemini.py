@@ -33,7 +33,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-PATH = re.compile(r"^/(?P<version>v1beta|v1)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$")
+PATH = re.compile(
+    r"^/(?P<version>v1beta|v1)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
+)
 WORD = re.compile(r"\S+\s*|\s+")
 
 
@@ -83,13 +85,23 @@ class Reply:
 
     @classmethod
     def error(cls, http_status: int, status: str, message: str = "", **kwargs: Any) -> Reply:
-        return cls(http_status=http_status, error_status=status,
-                   error_message=message or f"stand-in {status}", finish=None, **kwargs)
+        return cls(
+            http_status=http_status,
+            error_status=status,
+            error_message=message or f"stand-in {status}",
+            finish=None,
+            **kwargs,
+        )
 
     @classmethod
     def rate_limited(cls, retry_delay_s: float | None = 1.0, **kwargs: Any) -> Reply:
-        return cls.error(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).",
-                         retry_delay_s=retry_delay_s, **kwargs)
+        return cls.error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Resource has been exhausted (e.g. check quota).",
+            retry_delay_s=retry_delay_s,
+            **kwargs,
+        )
 
     def stalled(self, seconds: float) -> Reply:
         return replace(self, delay_s=seconds)
@@ -133,8 +145,12 @@ class Recorded:
 
     @property
     def user_text(self) -> str:
-        return "\n".join(p.get("text", "") for c in self.body.get("contents", []) if c.get("role") == "user"
-                         for p in c.get("parts", []))
+        return "\n".join(
+            p.get("text", "")
+            for c in self.body.get("contents", [])
+            if c.get("role") == "user"
+            for p in c.get("parts", [])
+        )
 
     @property
     def schema_title(self) -> str | None:
@@ -143,11 +159,17 @@ class Recorded:
     def timing(self) -> dict[str, Any]:
         """This call's schedule, as `GET /_standin/schedule` serves it."""
         thinking = self.generation_config.get("thinkingConfig") or {}
-        return {"model": self.model, "method": self.method, "schema": self.schema_title,
-                "arrived": self.arrived, "first_byte": self.first_byte, "finished": self.finished,
-                "client_port": self.client_port,
-                "thinking_budget": thinking.get("thinkingBudget", thinking.get("thinking_budget")),
-                "max_output_tokens": self.generation_config.get("maxOutputTokens")}
+        return {
+            "model": self.model,
+            "method": self.method,
+            "schema": self.schema_title,
+            "arrived": self.arrived,
+            "first_byte": self.first_byte,
+            "finished": self.finished,
+            "client_port": self.client_port,
+            "thinking_budget": thinking.get("thinkingBudget", thinking.get("thinking_budget")),
+            "max_output_tokens": self.generation_config.get("maxOutputTokens"),
+        }
 
 
 Responder = Callable[[Recorded], Reply]
@@ -157,9 +179,17 @@ class GeminiStandIn:
     """Start with `with GeminiStandIn() as gemini:` (or start()/stop()); point the client at
     `gemini.base_url`; `gemini.script(Reply…)`; read `gemini.requests`."""
 
-    def __init__(self, *, api_key: str = "stand-in-key", latency: Latency = Latency(),
-                 responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0,
-                 model_latency: dict[str, Latency] | None = None, reserved: Collection[str] = ()):
+    def __init__(
+        self,
+        *,
+        api_key: str = "stand-in-key",
+        latency: Latency = Latency(),
+        responder: Responder | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        model_latency: dict[str, Latency] | None = None,
+        reserved: Collection[str] = (),
+    ):
         self.api_key = api_key
         # Schemas whose requests take only replies scripted `only_for` them, never the next one
         # in line (their calls run beside others, in no fixed order).
@@ -198,8 +228,9 @@ class GeminiStandIn:
             return [r.timing() for r in self.requests[since:]]
 
     def start(self) -> GeminiStandIn:
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="gemini-stand-in", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="gemini-stand-in", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -227,8 +258,10 @@ class GeminiStandIn:
         with self._lock:
             self.requests.append(recorded)
             # The first reply scripted for this schema, else the first one scripted for none.
-            for fits in (lambda r: title is not None and r.only_for == title,
-                         lambda r: r.only_for is None and title not in self.reserved):
+            for fits in (
+                lambda r: title is not None and r.only_for == title,
+                lambda r: r.only_for is None and title not in self.reserved,
+            ):
                 for index, reply in enumerate(self._replies):
                     if fits(reply):
                         del self._replies[index]
@@ -287,30 +320,41 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(raw or b"{}")
         except ValueError:
             return self._send_json(400, _error_body(400, "INVALID_ARGUMENT", "request body is not JSON"))
-        recorded = Recorded(model=match["model"], method=match["method"], query=parse_qs(url.query),
-                            headers={k.lower(): v for k, v in self.headers.items()}, body=body,
-                            client_port=self.client_address[1])
+        recorded = Recorded(
+            model=match["model"],
+            method=match["method"],
+            query=parse_qs(url.query),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+            client_port=self.client_address[1],
+        )
         given = self.headers.get("x-goog-api-key", "").encode()
         if not hmac.compare_digest(given, standin.api_key.encode()):
             standin._record(recorded)
             body = _error_body(400, "INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.")
-            body["error"]["details"] = [{"@type": "type.googleapis.com/google.rpc.ErrorInfo",
-                                         "reason": "API_KEY_INVALID", "domain": "googleapis.com"}]
+            body["error"]["details"] = [
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "API_KEY_INVALID",
+                    "domain": "googleapis.com",
+                }
+            ]
             return self._send_json(400, body)
         reply = standin._next_reply(recorded)
         if not standin._pause(reply.delay_s):
             return
         if reply.http_status != 200:
-            return self._send_json(reply.http_status, _error_body(
-                reply.http_status, reply.error_status, reply.error_message, reply.retry_delay_s))
+            return self._send_json(
+                reply.http_status,
+                _error_body(reply.http_status, reply.error_status, reply.error_message, reply.retry_delay_s),
+            )
         latency = standin.latency_for(recorded.model)
         if not standin._pause(latency.ttft_s):
             return
         if recorded.method == "generateContent":
             if not standin._pace(reply.candidate_tokens() + reply.thoughts_tokens, latency):
                 return
-            self._send_json(200, _response(recorded.model, reply, reply.text, reply.finish,
-                                           reply.candidate_tokens()))
+            self._send_json(200, _response(recorded.model, reply, reply.text, reply.finish, reply.candidate_tokens()))
             recorded.first_byte = recorded.finished = time.monotonic()
             return None
         self._stream(recorded, reply, latency)
@@ -375,8 +419,10 @@ def _response(model: str, reply: Reply, text: str, finish: str | None, candidate
     usage["totalTokenCount"] = reply.prompt_tokens + candidate_tokens + reply.thoughts_tokens
     body: dict[str, Any] = {"usageMetadata": usage, "modelVersion": model, "responseId": "stand-in"}
     if reply.block_reason is not None:
-        body["promptFeedback"] = {"blockReason": reply.block_reason, "safetyRatings": [
-            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}]}
+        body["promptFeedback"] = {
+            "blockReason": reply.block_reason,
+            "safetyRatings": [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}],
+        }
         return body
     content: dict[str, Any] = {"role": "model"}
     if text:
@@ -385,8 +431,9 @@ def _response(model: str, reply: Reply, text: str, finish: str | None, candidate
     if finish is not None:
         candidate["finishReason"] = finish
     if finish in ("SAFETY", "PROHIBITED_CONTENT"):
-        candidate["safetyRatings"] = [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH",
-                                       "blocked": True}]
+        candidate["safetyRatings"] = [
+            {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
+        ]
     body["candidates"] = [candidate]
     return body
 
@@ -394,26 +441,42 @@ def _response(model: str, reply: Reply, text: str, finish: str | None, candidate
 def _error_body(code: int, status: str, message: str, retry_delay_s: float | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
     if retry_delay_s is not None:
-        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
-                             "retryDelay": f"{retry_delay_s:g}s"}]
+        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s:g}s"}]
     return {"error": error}
 
 
 # --- canned answers: the whole graph runs against the stand-in without a script -----------------
 
-CANNED_REPLY = ("오늘은 Push Day A 차례예요! 바벨 벤치프레스 4세트 × 8회(70kg)로 시작하고, "
-                "인클라인 덤벨 프레스와 오버헤드 프레스로 이어가세요. 무리하지 말고 폼을 먼저 챙기세요.")
+CANNED_REPLY = (
+    "오늘은 Push Day A 차례예요! 바벨 벤치프레스 4세트 × 8회(70kg)로 시작하고, "
+    "인클라인 덤벨 프레스와 오버헤드 프레스로 이어가세요. 무리하지 말고 폼을 먼저 챙기세요."
+)
 # Push Day A of the demo user exactly as the embedded VM API serves it: a routine update must return
 # the whole routine with only the declared change (the update node recomputes the diff).
 CANNED_PUSH_DAY = [
     {"exercise_code": "BARBELL_BENCH_PRESS", "exercise_name": "바벨 벤치프레스", "sets": 4, "reps": 8, "weight_kg": 70},
-    {"exercise_code": "INCLINE_DUMBBELL_PRESS", "exercise_name": "인클라인 덤벨 프레스", "sets": 3, "reps": 10,
-     "weight_kg": 24},
+    {
+        "exercise_code": "INCLINE_DUMBBELL_PRESS",
+        "exercise_name": "인클라인 덤벨 프레스",
+        "sets": 3,
+        "reps": 10,
+        "weight_kg": 24,
+    },
     {"exercise_code": "OVERHEAD_PRESS", "exercise_name": "오버헤드 프레스", "sets": 3, "reps": 8, "weight_kg": 40},
-    {"exercise_code": "DUMBBELL_LATERAL_RAISE", "exercise_name": "덤벨 사이드 레터럴 레이즈", "sets": 3, "reps": 15,
-     "weight_kg": 8},
-    {"exercise_code": "CABLE_TRICEPS_PUSHDOWN", "exercise_name": "케이블 트라이셉스 푸시다운", "sets": 3, "reps": 12,
-     "weight_kg": 25},
+    {
+        "exercise_code": "DUMBBELL_LATERAL_RAISE",
+        "exercise_name": "덤벨 사이드 레터럴 레이즈",
+        "sets": 3,
+        "reps": 15,
+        "weight_kg": 8,
+    },
+    {
+        "exercise_code": "CABLE_TRICEPS_PUSHDOWN",
+        "exercise_name": "케이블 트라이셉스 푸시다운",
+        "sets": 3,
+        "reps": 12,
+        "weight_kg": 25,
+    },
 ]
 
 
@@ -422,26 +485,63 @@ def canned_responder(recorded: Recorded) -> Reply:
     router, a fixed plan, a one-day program, one swap in Push Day A, and a fixed streamed answer."""
     title = recorded.schema_title
     if title == "RouteDecision":
-        return Reply.json({"intent": "CHAT_RESPONSE", "confidence": 0.93, "reason": "asks about today's workout",
-                           "search_terms": []}, prompt_tokens=900, output_tokens=40)
+        return Reply.json(
+            {"intent": "CHAT_RESPONSE", "confidence": 0.93, "reason": "asks about today's workout", "search_terms": []},
+            prompt_tokens=900,
+            output_tokens=40,
+        )
     if title == "ChatPlan":
-        return Reply.json({"action": "GET_ACTIVE_ROUTINES", "required_context": ["active_routines", "profile"],
-                           "search_terms": [], "memory_query": "injuries"}, prompt_tokens=450, output_tokens=45)
+        return Reply.json(
+            {
+                "action": "GET_ACTIVE_ROUTINES",
+                "required_context": ["active_routines", "profile"],
+                "search_terms": [],
+                "memory_query": "injuries",
+            },
+            prompt_tokens=450,
+            output_tokens=45,
+        )
     if title == "MemoryNotes":
         return Reply.json({"memories_to_save": []}, prompt_tokens=300, output_tokens=8)
     if title == "Program":
-        return Reply.json({"program_name": "4주 근비대", "goal": "HYPERTROPHY", "weeks": 4, "days_per_week": 1,
-                           "experience_level": "INTERMEDIATE", "notes": "",
-                           "routines": [{"routine_name": "Push", "routine_order": 1, "plans": CANNED_PUSH_DAY}]},
-                          prompt_tokens=2400, output_tokens=400, thoughts_tokens=900)
+        return Reply.json(
+            {
+                "program_name": "4주 근비대",
+                "goal": "HYPERTROPHY",
+                "weeks": 4,
+                "days_per_week": 1,
+                "experience_level": "INTERMEDIATE",
+                "notes": "",
+                "routines": [{"routine_name": "Push", "routine_order": 1, "plans": CANNED_PUSH_DAY}],
+            },
+            prompt_tokens=2400,
+            output_tokens=400,
+            thoughts_tokens=900,
+        )
     if title == "RoutineUpdate":
-        swapped = [{**CANNED_PUSH_DAY[0], "exercise_code": "DUMBBELL_BENCH_PRESS", "exercise_name": "덤벨 벤치프레스",
-                    "weight_kg": 28}, *CANNED_PUSH_DAY[1:]]
-        return Reply.json({"routine_name": "Push Day A", "routine_order": 1, "summary": "벤치프레스를 덤벨로 바꿨어요.",
-                           "changes": [{"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS",
-                                        "new_exercise_code": "DUMBBELL_BENCH_PRESS"}],
-                           "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": swapped}},
-                          prompt_tokens=1800, output_tokens=300, thoughts_tokens=500)
+        swapped = [
+            {
+                **CANNED_PUSH_DAY[0],
+                "exercise_code": "DUMBBELL_BENCH_PRESS",
+                "exercise_name": "덤벨 벤치프레스",
+                "weight_kg": 28,
+            },
+            *CANNED_PUSH_DAY[1:],
+        ]
+        return Reply.json(
+            {
+                "routine_name": "Push Day A",
+                "routine_order": 1,
+                "summary": "벤치프레스를 덤벨로 바꿨어요.",
+                "changes": [
+                    {"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS", "new_exercise_code": "DUMBBELL_BENCH_PRESS"}
+                ],
+                "updated_routine": {"routine_name": "Push Day A", "routine_order": 1, "plans": swapped},
+            },
+            prompt_tokens=1800,
+            output_tokens=300,
+            thoughts_tokens=500,
+        )
     return Reply.answer(CANNED_REPLY, prompt_tokens=1500, thoughts_tokens=300)
 
 
@@ -452,8 +552,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ttft", type=float, default=0.0, help="seconds before the first token")
     parser.add_argument("--tps", type=float, default=None, help="output tokens per second (default: instant)")
     args = parser.parse_args(argv)
-    standin = GeminiStandIn(api_key=args.api_key, latency=Latency(args.ttft, args.tps), responder=canned_responder,
-                            port=args.port)
+    standin = GeminiStandIn(
+        api_key=args.api_key, latency=Latency(args.ttft, args.tps), responder=canned_responder, port=args.port
+    )
     print(json.dumps({"gemini_stand_in": standin.base_url}), flush=True)
     try:
         standin._server.serve_forever()

@@ -32,8 +32,14 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 STREAM_PATH = re.compile(r"^/20180418/streams/([^/]+)/messages$")
 QUEUE_PATH = re.compile(r"^/20210201/queues/([^/]+)/messages$")
 MAX_CLOCK_SKEW_S = 300
-ERROR_CODES = {400: "InvalidParameter", 401: "NotAuthenticated", 404: "NotAuthorizedOrNotFound",
-               429: "TooManyRequests", 500: "InternalServerError", 503: "ServiceUnavailable"}
+ERROR_CODES = {
+    400: "InvalidParameter",
+    401: "NotAuthenticated",
+    404: "NotAuthorizedOrNotFound",
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    503: "ServiceUnavailable",
+}
 
 
 @dataclass(frozen=True)
@@ -100,7 +106,7 @@ class OciStandIn(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "OciStandIn":
+    def start(self) -> OciStandIn:
         self._thread = threading.Thread(target=self.serve_forever, name="oci-standin", daemon=True)
         self._thread.start()
         return self
@@ -251,7 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Signature "):
             return None, "missing Signature authorization"
-        params = dict(re.findall(r'(\w+)="([^"]*)"', auth[len("Signature "):]))
+        params = dict(re.findall(r'(\w+)="([^"]*)"', auth[len("Signature ") :]))
         key_id = params.get("keyId")
         signed = params.get("headers", "").split()
         if params.get("algorithm") != "rsa-sha256" or not {"date", "(request-target)", "host"} <= set(signed):
@@ -265,8 +271,12 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 lines.append(f"{name}: {self.headers[name]}")
         try:
-            self.server.public_key.verify(base64.b64decode(params.get("signature", "")),
-                                          "\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
+            self.server.public_key.verify(
+                base64.b64decode(params.get("signature", "")),
+                "\n".join(lines).encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
+            )
         except (InvalidSignature, binascii.Error, ValueError):
             return key_id, "signature does not verify"
         if "x-content-sha256" in signed:

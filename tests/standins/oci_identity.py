@@ -25,18 +25,18 @@ class OciTestIdentity:
     public_key: rsa.RSAPublicKey
 
     @classmethod
-    def generate(cls) -> "OciTestIdentity":
+    def generate(cls) -> OciTestIdentity:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         return cls(pem, key.public_key())
 
     @property
     def fingerprint(self) -> str:
-        der = self.public_key.public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+        der = self.public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         digest = hashlib.md5(der).hexdigest()  # the API-key fingerprint format OCI uses
-        return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+        return ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))
 
     @property
     def api_key_id(self) -> str:
@@ -47,8 +47,10 @@ class OciTestIdentity:
         key_file = directory / "oci_api_key.pem"
         key_file.write_bytes(self.private_pem)
         config = directory / "config"
-        config.write_text(f"[{profile}]\nuser={USER}\nfingerprint={self.fingerprint}\ntenancy={TENANCY}\n"
-                          f"region={REGION}\nkey_file={key_file}\n")
+        config.write_text(
+            f"[{profile}]\nuser={USER}\nfingerprint={self.fingerprint}\ntenancy={TENANCY}\n"
+            f"region={REGION}\nkey_file={key_file}\n"
+        )
         return config
 
     def session_token(self, ttl_s: int = 3600) -> str:
@@ -57,8 +59,13 @@ class OciTestIdentity:
         import jwt
 
         now = int(time.time())
-        claims = {"iat": now, "exp": now + ttl_s, "res_tenant": TENANCY, "res_compartment": COMPARTMENT,
-                  "sub": "ocid1.fnfunc.oc1..aaaaaaaatestonlyfunction"}
+        claims = {
+            "iat": now,
+            "exp": now + ttl_s,
+            "res_tenant": TENANCY,
+            "res_compartment": COMPARTMENT,
+            "sub": "ocid1.fnfunc.oc1..aaaaaaaatestonlyfunction",
+        }
         return jwt.encode(claims, self.private_pem, algorithm="RS256")
 
     def resource_principal_env(self, directory: Path) -> dict[str, str]:
@@ -67,8 +74,12 @@ class OciTestIdentity:
         token_file.write_text(self.session_token())
         key_file = directory / "rp_key.pem"
         key_file.write_bytes(self.private_pem)
-        return {"OCI_RESOURCE_PRINCIPAL_VERSION": "2.2", "OCI_RESOURCE_PRINCIPAL_RPST": str(token_file),
-                "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM": str(key_file), "OCI_RESOURCE_PRINCIPAL_REGION": REGION}
+        return {
+            "OCI_RESOURCE_PRINCIPAL_VERSION": "2.2",
+            "OCI_RESOURCE_PRINCIPAL_RPST": str(token_file),
+            "OCI_RESOURCE_PRINCIPAL_PRIVATE_PEM": str(key_file),
+            "OCI_RESOURCE_PRINCIPAL_REGION": REGION,
+        }
 
 
 def b64(data: bytes | str) -> str:

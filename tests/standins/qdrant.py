@@ -94,8 +94,9 @@ class QdrantStandIn(ThreadingHTTPServer):
 @contextmanager
 def running_qdrant(**options) -> Iterator[QdrantStandIn]:
     server = QdrantStandIn(**options)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="qdrant-standin", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="qdrant-standin", daemon=True
+    )
     thread.start()
     try:
         yield server
@@ -146,7 +147,8 @@ class _Handler(BaseHTTPRequestHandler):
         given_key = self.headers.get("api-key")
         self.server.calls.append(Call(method, path, body, given_key))
         if self.server.api_key is not None and not hmac.compare_digest(
-                (given_key or "").encode(), self.server.api_key.encode()):
+            (given_key or "").encode(), self.server.api_key.encode()
+        ):
             return self._error(401, "Must provide an API key or an Authorization bearer token", started)
         fault = self.server._next_fault()
         if fault is not None:
@@ -164,8 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValidationError, ValueError) as exc:
             status = 404 if "not found" in str(exc).lower() else 400
             return self._error(status, f"Wrong input: {exc}", started)
-        self._send(200, {"result": _jsonable(result), "status": "ok",
-                         "time": time.perf_counter() - started})
+        self._send(200, {"result": _jsonable(result), "status": "ok", "time": time.perf_counter() - started})
 
     def _route(self, method: str, parts: list[str], body: Any) -> Any:
         engine, server = self.server.engine, self.server
@@ -176,14 +177,17 @@ class _Handler(BaseHTTPRequestHandler):
             return {"exists": engine.collection_exists(name)}
         if not rest and method == "PUT":
             spec = models.CreateCollection.model_validate(body or {})
-            return engine.create_collection(name, vectors_config=spec.vectors,
-                                            sparse_vectors_config=spec.sparse_vectors, metadata=spec.metadata)
+            return engine.create_collection(
+                name, vectors_config=spec.vectors, sparse_vectors_config=spec.sparse_vectors, metadata=spec.metadata
+            )
         if not engine.collection_exists(name):
             raise _NotFound(f"Not found: Collection `{name}` doesn't exist!")
         if not rest and method == "GET":
             info = engine.get_collection(name)
-            schema = {field: models.PayloadIndexInfo(data_type=_data_type(spec), points=info.points_count or 0)
-                      for field, spec in server.indexes.get(name, {}).items()}
+            schema = {
+                field: models.PayloadIndexInfo(data_type=_data_type(spec), points=info.points_count or 0)
+                for field, spec in server.indexes.get(name, {}).items()
+            }
             return info.model_copy(update={"payload_schema": schema})
         if not rest and method == "PATCH":
             update = models.UpdateCollection.model_validate(body or {})
@@ -202,19 +206,31 @@ class _Handler(BaseHTTPRequestHandler):
         if rest == ["points", "query"] and method == "POST":
             query = models.QueryRequest.model_validate(body or {})
             return engine.query_points(
-                name, query=query.query, using=query.using, prefetch=query.prefetch,
-                query_filter=query.filter, search_params=query.params, limit=query.limit or 10,
-                offset=query.offset, with_payload=query.with_payload or False,
-                with_vectors=query.with_vector or False, score_threshold=query.score_threshold)
+                name,
+                query=query.query,
+                using=query.using,
+                prefetch=query.prefetch,
+                query_filter=query.filter,
+                search_params=query.params,
+                limit=query.limit or 10,
+                offset=query.offset,
+                with_payload=query.with_payload or False,
+                with_vectors=query.with_vector or False,
+                score_threshold=query.score_threshold,
+            )
         if rest == ["points", "count"] and method == "POST":
             count = models.CountRequest.model_validate(body or {})
             return engine.count(name, count_filter=count.filter, exact=count.exact is not False)
         if rest == ["points", "scroll"] and method == "POST":
             scroll = models.ScrollRequest.model_validate(body or {})
             points, next_offset = engine.scroll(
-                name, scroll_filter=scroll.filter, limit=scroll.limit or 10, offset=scroll.offset,
+                name,
+                scroll_filter=scroll.filter,
+                limit=scroll.limit or 10,
+                offset=scroll.offset,
                 with_payload=scroll.with_payload if scroll.with_payload is not None else True,
-                with_vectors=scroll.with_vector or False)
+                with_vectors=scroll.with_vector or False,
+            )
             return {"points": points, "next_page_offset": next_offset}
         raise _NotFound(f"Not found: {method} /{'/'.join(parts)}")
 
@@ -235,8 +251,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 def _root_info() -> dict[str, str]:
     # The engine is qdrant-client's own, so it answers as the server version the client expects.
-    return {"title": "qdrant - vector search engine (test stand-in)",
-            "version": importlib.metadata.version("qdrant-client")}
+    return {
+        "title": "qdrant - vector search engine (test stand-in)",
+        "version": importlib.metadata.version("qdrant-client"),
+    }
 
 
 def _data_type(schema: Any) -> models.PayloadSchemaType:

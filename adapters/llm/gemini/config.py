@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from worker.errors import ConfigError
+from core.errors import ConfigError
 
 # The graph nodes that call the model; usage records and thinking budgets are keyed by them.
 ROUTE, PLAN, CHAT, GENERATE, UPDATE = "route_intent", "plan_chat", "respond_chat", "generate_routine", "update_routine"
@@ -19,8 +19,9 @@ class GeminiConfig:
     router_model: str = "gemini-2.5-flash"
     main_model: str = "gemini-2.5-pro"
     base_url: str | None = None  # None: Google's endpoint
-    thinking_budgets: dict[str, int] = field(default_factory=lambda: {ROUTE: 0, PLAN: 0, REMEMBER: 0, CHAT: 1024,
-                                                                       GENERATE: 4096, UPDATE: 2048})
+    thinking_budgets: dict[str, int] = field(
+        default_factory=lambda: {ROUTE: 0, PLAN: 0, REMEMBER: 0, CHAT: 1024, GENERATE: 4096, UPDATE: 2048}
+    )
     router_max_output_tokens: int = 512
     main_max_output_tokens: int = 16384
     router_timeout_s: float = 20.0
@@ -43,10 +44,14 @@ class GeminiConfig:
             router_model=settings.GEMINI_MODEL_ROUTER,
             main_model=settings.GEMINI_MODEL_MAIN,
             base_url=base_url,
-            thinking_budgets={ROUTE: router_budget, PLAN: router_budget, REMEMBER: router_budget,
-                              CHAT: settings.GEMINI_THINKING_BUDGET_CHAT,
-                              GENERATE: settings.GEMINI_THINKING_BUDGET_GENERATE,
-                              UPDATE: settings.GEMINI_THINKING_BUDGET_UPDATE},
+            thinking_budgets={
+                ROUTE: router_budget,
+                PLAN: router_budget,
+                REMEMBER: router_budget,
+                CHAT: settings.GEMINI_THINKING_BUDGET_CHAT,
+                GENERATE: settings.GEMINI_THINKING_BUDGET_GENERATE,
+                UPDATE: settings.GEMINI_THINKING_BUDGET_UPDATE,
+            },
             router_max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS_ROUTER,
             main_max_output_tokens=settings.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
             router_timeout_s=settings.GEMINI_TIMEOUT_ROUTER_S,

@@ -12,7 +12,7 @@ import logging
 import re
 from typing import Any
 
-from worker.errors import (
+from core.errors import (
     LLMError,
     LLMMaxTokens,
     LLMRateLimited,
@@ -25,8 +25,15 @@ from worker.errors import (
 log = logging.getLogger("reppy.gemini")
 
 # Finish reasons that mean a filter stopped the answer.
-SAFETY_FINISHES = {"SAFETY", "RECITATION", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY",
-                   "IMAGE_PROHIBITED_CONTENT"}
+SAFETY_FINISHES = {
+    "SAFETY",
+    "RECITATION",
+    "PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
@@ -41,8 +48,9 @@ def block_reason(response_metadata: dict[str, Any]) -> str | None:
     return _enum_name(feedback.get("block_reason"))
 
 
-def finish_failure(node: str, response_metadata: dict[str, Any], *, has_text: bool,
-                   thinking_tokens: int) -> LLMError | None:
+def finish_failure(
+    node: str, response_metadata: dict[str, Any], *, has_text: bool, thinking_tokens: int
+) -> LLMError | None:
     """The typed error for a response that ended without a usable answer, or None."""
     blocked = block_reason(response_metadata)
     if blocked:
@@ -52,8 +60,10 @@ def finish_failure(node: str, response_metadata: dict[str, Any], *, has_text: bo
         return LLMSafetyBlocked(f"{node}: Gemini stopped the answer ({finish})")
     if finish == "MAX_TOKENS":
         if not has_text and thinking_tokens:
-            return LLMMaxTokens(f"{node}: thinking used the whole output limit ({thinking_tokens} thinking "
-                                "tokens) before any answer; lower the node's thinking budget or raise the cap")
+            return LLMMaxTokens(
+                f"{node}: thinking used the whole output limit ({thinking_tokens} thinking "
+                "tokens) before any answer; lower the node's thinking budget or raise the cap"
+            )
         return LLMMaxTokens(f"{node}: the answer was cut off at the output token limit")
     return None
 

@@ -48,18 +48,25 @@ def build_models(config: GeminiConfig) -> NodeModels:
     }
     budgets = config.thinking_budgets
 
-    def view(model: str, node: str, *, temperature: float, max_output_tokens: int, timeout_s: float,
-             stream: bool) -> Any:
-        return clients[model].model_copy(update={
-            "temperature": temperature,
-            "thinking_budget": budgets[node],
-            "max_output_tokens": max_output_tokens,
-            "timeout": timeout_s,
-            "disable_streaming": not stream,
-        })
+    def view(
+        model: str, node: str, *, temperature: float, max_output_tokens: int, timeout_s: float, stream: bool
+    ) -> Any:
+        return clients[model].model_copy(
+            update={
+                "temperature": temperature,
+                "thinking_budget": budgets[node],
+                "max_output_tokens": max_output_tokens,
+                "timeout": timeout_s,
+                "disable_streaming": not stream,
+            }
+        )
 
-    router = {"temperature": ROUTER_TEMPERATURE, "max_output_tokens": config.router_max_output_tokens,
-              "timeout_s": config.router_timeout_s, "stream": False}
+    router = {
+        "temperature": ROUTER_TEMPERATURE,
+        "max_output_tokens": config.router_max_output_tokens,
+        "timeout_s": config.router_timeout_s,
+        "stream": False,
+    }
     main = {"max_output_tokens": config.main_max_output_tokens, "timeout_s": config.main_timeout_s}
     return NodeModels(
         route=view(config.router_model, ROUTE, **router),

@@ -32,25 +32,33 @@ def route_messages(prompts: Prompts, conversation: list[dict[str, str]]) -> list
             continue
         shown[example.intent] = shown.get(example.intent, 0) + 1
         before = "; ".join(f"{t.get('role')}: {t.get('content')}" for t in example.history)
-        lines.append(f"- {f'(after {before}) ' if before else ''}{json.dumps(example.message, ensure_ascii=False)}"
-                     f" → {example.intent}")
-    return _messages(spec, "Examples (message → intent):\n" + "\n".join(lines),
-                     conversation=render_conversation(conversation))
+        lines.append(
+            f"- {f'(after {before}) ' if before else ''}{json.dumps(example.message, ensure_ascii=False)}"
+            f" → {example.intent}"
+        )
+    return _messages(
+        spec, "Examples (message → intent):\n" + "\n".join(lines), conversation=render_conversation(conversation)
+    )
 
 
 def plan_messages(prompts: Prompts, conversation: list[dict[str, str]]) -> list[BaseMessage]:
     spec = prompts.chat_planner
-    lines = [f"- {json.dumps(e.get('message'), ensure_ascii=False)} → {json.dumps(e.get('plan'), ensure_ascii=False)}"
-             for e in spec.examples]
-    return _messages(spec, "Examples (message → plan):\n" + "\n".join(lines) if lines else None,
-                     conversation=render_conversation(conversation))
+    lines = [
+        f"- {json.dumps(e.get('message'), ensure_ascii=False)} → {json.dumps(e.get('plan'), ensure_ascii=False)}"
+        for e in spec.examples
+    ]
+    return _messages(
+        spec,
+        "Examples (message → plan):\n" + "\n".join(lines) if lines else None,
+        conversation=render_conversation(conversation),
+    )
 
 
-def chat_messages(prompts: Prompts, conversation: list[dict[str, str]],
-                  context: dict[str, Any]) -> list[BaseMessage]:
+def chat_messages(prompts: Prompts, conversation: list[dict[str, str]], context: dict[str, Any]) -> list[BaseMessage]:
     degraded = context.get("degraded") or []
     return _messages(
-        prompts.chat_response, None,
+        prompts.chat_response,
+        None,
         conversation=render_conversation(conversation),
         profile=render_json(context.get("profile")),
         routines=render_routines(context.get("active_routines") or []),
@@ -60,10 +68,12 @@ def chat_messages(prompts: Prompts, conversation: list[dict[str, str]],
     )
 
 
-def program_messages(prompts: Prompts, conversation: list[dict[str, str]],
-                     context: dict[str, Any]) -> list[BaseMessage]:
+def program_messages(
+    prompts: Prompts, conversation: list[dict[str, str]], context: dict[str, Any]
+) -> list[BaseMessage]:
     return _messages(
-        prompts.generate_program, None,
+        prompts.generate_program,
+        None,
         conversation=render_conversation(conversation),
         profile=render_json(context.get("profile")),
         routines=render_routines(context.get("active_routines") or []),
@@ -72,10 +82,10 @@ def program_messages(prompts: Prompts, conversation: list[dict[str, str]],
     )
 
 
-def update_messages(prompts: Prompts, conversation: list[dict[str, str]],
-                    context: dict[str, Any]) -> list[BaseMessage]:
+def update_messages(prompts: Prompts, conversation: list[dict[str, str]], context: dict[str, Any]) -> list[BaseMessage]:
     return _messages(
-        prompts.update_routine, None,
+        prompts.update_routine,
+        None,
         conversation=render_conversation(conversation),
         routines=render_routines(context.get("active_routines") or []),
         catalog=render_catalog(context.get("exercise_catalog") or []),
@@ -84,10 +94,16 @@ def update_messages(prompts: Prompts, conversation: list[dict[str, str]],
 
 def memory_messages(prompts: Prompts, conversation: list[dict[str, str]]) -> list[BaseMessage]:
     spec = prompts.memory_extraction
-    lines = [f"- {json.dumps(e.get('message'), ensure_ascii=False)} → "
-             f"{json.dumps(e.get('memories_to_save'), ensure_ascii=False)}" for e in spec.examples]
-    return _messages(spec, "Examples (message → memories_to_save):\n" + "\n".join(lines) if lines else None,
-                     conversation=render_conversation(conversation))
+    lines = [
+        f"- {json.dumps(e.get('message'), ensure_ascii=False)} → "
+        f"{json.dumps(e.get('memories_to_save'), ensure_ascii=False)}"
+        for e in spec.examples
+    ]
+    return _messages(
+        spec,
+        "Examples (message → memories_to_save):\n" + "\n".join(lines) if lines else None,
+        conversation=render_conversation(conversation),
+    )
 
 
 def _messages(spec: PromptSpec, examples: str | None, **values: str) -> list[BaseMessage]:

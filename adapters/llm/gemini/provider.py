@@ -15,6 +15,7 @@ model, input/output/thinking tokens, latency); failures carry the records of the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -33,13 +34,15 @@ from adapters.llm.gemini.failures import block_reason, classify, finish_failure
 from adapters.llm.gemini.models import build_models
 from adapters.llm.gemini.retry import RetryPolicy, call_with_retries
 from adapters.prompts import Prompts
-from worker.errors import LLMError, LLMMalformedOutput, LLMSafetyBlocked, LLMUnavailable
-from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
+from core.errors import LLMError, LLMMalformedOutput, LLMSafetyBlocked, LLMUnavailable
+from core.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
 
 log = logging.getLogger("reppy.gemini")
 
-REPAIR = ("Your previous reply did not match the required JSON schema: {problem}. "
-          "Reply again with only the corrected JSON object.")
+REPAIR = (
+    "Your previous reply did not match the required JSON schema: {problem}. "
+    "Reply again with only the corrected JSON object."
+)
 
 
 class GeminiProvider:
@@ -56,37 +59,60 @@ class GeminiProvider:
             # Never name a run after its node: LangGraph would take it for the node itself and put
             # its output (the raw JSON message) into the "messages" stream despite the tag.
             .with_config(run_name=f"gemini_{node}", tags=[TAG_NOSTREAM])
-            for node, attr, schema in ((ROUTE, "route", RouteDecision), (PLAN, "plan", ChatPlan),
-                                       (GENERATE, "generate", Program), (UPDATE, "update", RoutineUpdate),
-                                       (REMEMBER, "remember", MemoryNotes))
+            for node, attr, schema in (
+                (ROUTE, "route", RouteDecision),
+                (PLAN, "plan", ChatPlan),
+                (GENERATE, "generate", Program),
+                (UPDATE, "update", RoutineUpdate),
+                (REMEMBER, "remember", MemoryNotes),
+            )
         }
         self._chat = self._models.chat.with_config(run_name=f"gemini_{CHAT}")
 
     async def route(self, conversation: Conversation) -> Generated[RouteDecision]:
-        return await self._call_structured(ROUTE, self._models.route, RouteDecision,
-                                           prompting.route_messages(self._prompts, conversation), generation=False)
+        return await self._call_structured(
+            ROUTE,
+            self._models.route,
+            RouteDecision,
+            prompting.route_messages(self._prompts, conversation),
+            generation=False,
+        )
 
     async def plan_chat(self, conversation: Conversation) -> Generated[ChatPlan]:
-        return await self._call_structured(PLAN, self._models.plan, ChatPlan,
-                                           prompting.plan_messages(self._prompts, conversation), generation=False)
+        return await self._call_structured(
+            PLAN, self._models.plan, ChatPlan, prompting.plan_messages(self._prompts, conversation), generation=False
+        )
 
     async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
-        return await self._call_structured(REMEMBER, self._models.remember, MemoryNotes,
-                                           prompting.memory_messages(self._prompts, conversation), generation=False)
+        return await self._call_structured(
+            REMEMBER,
+            self._models.remember,
+            MemoryNotes,
+            prompting.memory_messages(self._prompts, conversation),
+            generation=False,
+        )
 
     async def generate_program(self, conversation: Conversation, context: dict[str, Any]) -> Generated[Program]:
-        return await self._call_structured(GENERATE, self._models.generate, Program,
-                                           prompting.program_messages(self._prompts, conversation, context),
-                                           generation=True)
+        return await self._call_structured(
+            GENERATE,
+            self._models.generate,
+            Program,
+            prompting.program_messages(self._prompts, conversation, context),
+            generation=True,
+        )
 
-    async def update_routine(self, conversation: Conversation,
-                             context: dict[str, Any]) -> Generated[RoutineUpdate]:
-        return await self._call_structured(UPDATE, self._models.update, RoutineUpdate,
-                                           prompting.update_messages(self._prompts, conversation, context),
-                                           generation=True)
+    async def update_routine(self, conversation: Conversation, context: dict[str, Any]) -> Generated[RoutineUpdate]:
+        return await self._call_structured(
+            UPDATE,
+            self._models.update,
+            RoutineUpdate,
+            prompting.update_messages(self._prompts, conversation, context),
+            generation=True,
+        )
 
-    async def stream_chat(self, conversation: Conversation, plan: ChatPlan,
-                          context: dict[str, Any]) -> AsyncIterator[AIMessageChunk]:
+    async def stream_chat(
+        self, conversation: Conversation, plan: ChatPlan, context: dict[str, Any]
+    ) -> AsyncIterator[AIMessageChunk]:
         messages = prompting.chat_messages(self._prompts, conversation, context)
         timeout_s = self._models.chat.timeout
         started = time.perf_counter()
@@ -98,7 +124,7 @@ class GeminiProvider:
                     watch.add(chunk)
                     yield chunk
                 break
-            except Exception as exc:  # noqa: BLE001 - classified below, or re-raised as it is
+            except Exception as exc:
                 if watch.chunks:
                     # Part of an answer is out already: a retry would append a second one.
                     error = classify(exc, CHAT, timeout_s)
@@ -115,13 +141,13 @@ class GeminiProvider:
 
     async def aclose(self) -> None:
         for client in self._models.clients:
-            try:
+            # Used on another event loop: that loop's sessions close with it.
+            with contextlib.suppress(RuntimeError):
                 await client.aclose()
-            except RuntimeError:
-                pass  # used on another event loop; that loop's sessions close with it
 
-    async def _call_structured(self, node: str, view: Any, schema: type[BaseModel], messages: list,
-                               *, generation: bool) -> Generated[Any]:
+    async def _call_structured(
+        self, node: str, view: Any, schema: type[BaseModel], messages: list, *, generation: bool
+    ) -> Generated[Any]:
         """One structured call (plus one repair attempt for generation). Router and planner fail
         only on a blocked prompt; anything else unusable is LLMMalformedOutput (→ clarify)."""
         runnable = self._structured[node]
@@ -131,17 +157,24 @@ class GeminiProvider:
         for attempt in range(attempts):
             started = time.perf_counter()
             try:
-                out = await call_with_retries(lambda: runnable.ainvoke(messages), self._policy, node, view.timeout)
+                out = await call_with_retries(
+                    lambda messages=messages: runnable.ainvoke(messages), self._policy, node, view.timeout
+                )
             except LLMError as error:
                 error.usage = usage
                 raise
             raw: AIMessage = out["raw"]
-            usage.append(_record(node, raw.response_metadata.get("model_name") or view.model,
-                                 raw.usage_metadata, started))
+            usage.append(
+                _record(node, raw.response_metadata.get("model_name") or view.model, raw.usage_metadata, started)
+            )
             text = raw.text
             if generation:
-                failure = finish_failure(node, raw.response_metadata, has_text=bool(text.strip()),
-                                         thinking_tokens=usage[-1]["thinking_tokens"])
+                failure = finish_failure(
+                    node,
+                    raw.response_metadata,
+                    has_text=bool(text.strip()),
+                    thinking_tokens=usage[-1]["thinking_tokens"],
+                )
             else:
                 blocked = block_reason(raw.response_metadata)
                 failure = LLMSafetyBlocked(f"{node}: Gemini blocked the prompt ({blocked})") if blocked else None
@@ -182,8 +215,9 @@ class _StreamWatch:
         return ((self.usage or {}).get("output_token_details") or {}).get("reasoning", 0)
 
     def failure(self) -> LLMError | None:
-        failure = finish_failure(CHAT, self.metadata, has_text=self.text_chars > 0,
-                                 thinking_tokens=self.thinking_tokens())
+        failure = finish_failure(
+            CHAT, self.metadata, has_text=self.text_chars > 0, thinking_tokens=self.thinking_tokens()
+        )
         if failure is not None:
             return failure
         finish = self.metadata.get("finish_reason")
@@ -202,7 +236,8 @@ class _StreamWatch:
 def _record(node: str, model: str, usage: dict[str, Any] | None, started: float) -> dict[str, Any]:
     usage = usage or {}
     return usage_record(
-        node, model,
+        node,
+        model,
         input_tokens=usage.get("input_tokens", 0),
         output_tokens=usage.get("output_tokens", 0),  # includes thinking, as Gemini bills it
         thinking_tokens=(usage.get("output_token_details") or {}).get("reasoning", 0),

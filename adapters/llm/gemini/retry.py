@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from adapters.llm.gemini.failures import classify, retry_delay_s
-from worker.errors import LLMError, LLMRateLimited, LLMUnavailable
+from core.errors import LLMError, LLMRateLimited, LLMUnavailable
 
 log = logging.getLogger("reppy.gemini")
 T = TypeVar("T")
@@ -42,7 +42,7 @@ class RetryPolicy:
                 return asked
         elif not isinstance(error, LLMUnavailable):
             return None
-        backoff = self.base_delay_s * 2 ** retries_done
+        backoff = self.base_delay_s * 2**retries_done
         return min(self.max_delay_s, backoff * random.uniform(0.5, 1.0))  # jitter spreads many workers
 
     async def wait_or_raise(self, exc: Exception, node: str, timeout_s: float, retries_done: int) -> None:
@@ -60,12 +60,11 @@ class RetryPolicy:
         await asyncio.sleep(wait)
 
 
-async def call_with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, node: str,
-                            timeout_s: float) -> T:
+async def call_with_retries(call: Callable[[], Awaitable[T]], policy: RetryPolicy, node: str, timeout_s: float) -> T:
     retries_done = 0
     while True:
         try:
             return await call()
-        except Exception as exc:  # noqa: BLE001 - classified (or re-raised) by the policy
+        except Exception as exc:
             await policy.wait_or_raise(exc, node, timeout_s, retries_done)
             retries_done += 1

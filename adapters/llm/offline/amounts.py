@@ -1,11 +1,11 @@
 """Sets, reps and weight changes read from a message, Korean and English:
 
-    "5세트로" / "to 5 sets" / "3 sets instead of 4"     → sets = 5 / 5 / 3        (a target)
-    "5kg 올려줘" / "add 5kg" / "by 10kg" + lower        → weight ± 5 / + 5 / − 10 (a step)
-    "세트 하나 줄여줘" / "한 세트 더" / "one more set"  → sets − 1 / + 1 / + 1
-    "6회에서 8회로" / "from 6 to 8 reps"                → reps = 8 (the first number is the old one)
-    "5 sets of 5"                                       → sets = 5, reps = 5
-    "무게 좀 올려줘" (no number)                         → weight + 2.5 (the smallest sensible step)
+"5세트로" / "to 5 sets" / "3 sets instead of 4"     → sets = 5 / 5 / 3        (a target)
+"5kg 올려줘" / "add 5kg" / "by 10kg" + lower        → weight ± 5 / + 5 / − 10 (a step)
+"세트 하나 줄여줘" / "한 세트 더" / "one more set"  → sets − 1 / + 1 / + 1
+"6회에서 8회로" / "from 6 to 8 reps"                → reps = 8 (the first number is the old one)
+"5 sets of 5"                                       → sets = 5, reps = 5
+"무게 좀 올려줘" (no number)                         → weight + 2.5 (the smallest sensible step)
 """
 
 from __future__ import annotations
@@ -33,10 +33,16 @@ STEP_BEFORE = re.compile(r"(?:\bby|\badd|\banother|\bextra)\s*$", _I)
 OLD_AFTER = re.compile(r"^\s*(?:에서|→)", _I)
 OLD_BEFORE = re.compile(r"\b(?:from|instead\s+of|of)\s*$", _I)
 ONE = r"(?:하나|한\s*개|한|1|one|a)"
-ONE_SET_MORE = re.compile(r"세트\s*" + ONE + r"?\s*(?:더|추가|늘려)|" + ONE + r"\s*세트\s*(?:더|추가)|"
-                          r"\b(?:one|an?)\s+(?:more|extra)\s+set\b|\badd\s+(?:a|one)\s+set\b", _I)
-ONE_SET_LESS = re.compile(r"세트\s*" + ONE + r"?\s*(?:줄여|빼|덜)|" + ONE + r"\s*세트\s*(?:줄여|빼|덜)|"
-                          r"\b(?:one|a)\s+(?:less|fewer)\s+sets?\b|\bdrop\s+(?:a|one)\s+set\b", _I)
+ONE_SET_MORE = re.compile(
+    r"세트\s*" + ONE + r"?\s*(?:더|추가|늘려)|" + ONE + r"\s*세트\s*(?:더|추가)|"
+    r"\b(?:one|an?)\s+(?:more|extra)\s+set\b|\badd\s+(?:a|one)\s+set\b",
+    _I,
+)
+ONE_SET_LESS = re.compile(
+    r"세트\s*" + ONE + r"?\s*(?:줄여|빼|덜)|" + ONE + r"\s*세트\s*(?:줄여|빼|덜)|"
+    r"\b(?:one|a)\s+(?:less|fewer)\s+sets?\b|\bdrop\s+(?:a|one)\s+set\b",
+    _I,
+)
 NUMBER = r"(\d{1,3}(?:\.\d{1,2})?)"
 DEFAULT_WEIGHT_STEP = 2.5
 
@@ -49,12 +55,19 @@ def field_changes(message: str, item: dict[str, Any]) -> list[tuple[str, float]]
     for field, unit in UNITS.items():
         for match in re.finditer(NUMBER + r"\s*(?:" + unit + r")(?![a-z])", message, _I):
             value = float(match.group(1))
-            before, after = message[: match.start()], message[match.end():]
+            before, after = message[: match.start()], message[match.end() :]
             if OLD_AFTER.match(after) or OLD_BEFORE.search(before):
                 continue  # "6회에서", "instead of 4": the old value
-            if STEP_AFTER.match(after) or STEP_BEFORE.search(before) or (
-                    field == "weight_kg" and not TARGET_AFTER.match(after) and not TARGET_BEFORE.search(before)
-                    and (UP.search(after) or DOWN.search(after))):
+            if (
+                STEP_AFTER.match(after)
+                or STEP_BEFORE.search(before)
+                or (
+                    field == "weight_kg"
+                    and not TARGET_AFTER.match(after)
+                    and not TARGET_BEFORE.search(before)
+                    and (UP.search(after) or DOWN.search(after))
+                )
+            ):
                 found[field] = (item.get(field) or 0) + direction * value
             else:
                 found[field] = value
@@ -66,8 +79,9 @@ def field_changes(message: str, item: dict[str, Any]) -> list[tuple[str, float]]
     for field, words in FIELD_WORDS.items():
         if field in found:
             continue
-        if match := re.search(r"(?:" + words + r")\s*(?:를|을|는|은|도)?\s*(?:to\s+)?" + NUMBER +
-                              r"\s*(?:으로|로|까지|\b)", message, _I):
+        if match := re.search(
+            r"(?:" + words + r")\s*(?:를|을|는|은|도)?\s*(?:to\s+)?" + NUMBER + r"\s*(?:으로|로|까지|\b)", message, _I
+        ):
             found[field] = float(match.group(1))
     # "70에서 72.5로": no unit, but the old number is this item's current value of some field.
     if match := re.search(NUMBER + r"\s*에서\s*" + NUMBER + r"\s*(?:으로|로)", message):
@@ -80,12 +94,15 @@ def field_changes(message: str, item: dict[str, Any]) -> list[tuple[str, float]]
             found["sets"] = item["sets"] + 1
         elif ONE_SET_LESS.search(message):
             found["sets"] = item["sets"] - 1
-    if not found and re.search(FIELD_WORDS["weight_kg"], message, _I) and item.get("weight_kg"):
-        if UP.search(message) or DOWN.search(message):
-            found["weight_kg"] = item["weight_kg"] + direction * DEFAULT_WEIGHT_STEP
-    return [(field, _tidy(field, found[field])) for field in UNITS if field in found
-            and found[field] > 0 and found[field] != item.get(field)]
+    weight_asked = not found and re.search(FIELD_WORDS["weight_kg"], message, _I) and item.get("weight_kg")
+    if weight_asked and (UP.search(message) or DOWN.search(message)):
+        found["weight_kg"] = item["weight_kg"] + direction * DEFAULT_WEIGHT_STEP
+    return [
+        (field, _tidy(field, found[field]))
+        for field in UNITS
+        if field in found and found[field] > 0 and found[field] != item.get(field)
+    ]
 
 
 def _tidy(field: str, value: float) -> float | int:
-    return round(value, 2) if field == "weight_kg" else int(round(value))
+    return round(value, 2) if field == "weight_kg" else round(value)

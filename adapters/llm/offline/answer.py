@@ -14,8 +14,8 @@ from adapters.llm.context_view import (
     todays_routine,
 )
 from adapters.llm.offline.text import fold
-from worker.lang import is_korean
-from worker.schemas import ChatPlan
+from core.lang import is_korean
+from core.schemas import ChatPlan
 
 GOAL_ADVICE = {
     "HYPERTROPHY": (
@@ -37,24 +37,47 @@ GOAL_ADVICE = {
 }
 # Topic answers for general questions, matched on the user's words.
 TOPICS = [
-    (r"단백질|protein", (
-        "단백질은 체중 1kg당 하루 1.6–2.2g을 3–4끼에 나눠 드세요.",
-        "Aim for 1.6–2.2 g of protein per kg of body weight a day, split over 3–4 meals.")),
-    (r"식단|칼로리|다이어트|diet|calorie|meal", (
-        "식단은 목표에 맞는 총 칼로리가 먼저예요. 감량이면 하루 300–500kcal 적게, 증량이면 200–300kcal 많이 드세요.",
-        "Total calories come first: eat 300–500 kcal below maintenance to lose fat, 200–300 above to gain.")),
-    (r"수면|잠|sleep", (
-        "회복에는 하루 7–9시간 수면이 가장 확실한 방법이에요.",
-        "Seven to nine hours of sleep is the most reliable recovery tool you have.")),
-    (r"근육통|회복|휴식|soreness|doms|recover|rest day", (
-        "근육통이 심한 부위는 하루 이틀 쉬고, 다른 부위를 가볍게 운동하거나 걷기로 혈류를 늘려 주세요.",
-        "Let very sore muscles rest a day or two; train other parts lightly or walk to keep blood flowing.")),
+    (
+        r"단백질|protein",
+        (
+            "단백질은 체중 1kg당 하루 1.6–2.2g을 3–4끼에 나눠 드세요.",
+            "Aim for 1.6–2.2 g of protein per kg of body weight a day, split over 3–4 meals.",
+        ),
+    ),
+    (
+        r"식단|칼로리|다이어트|diet|calorie|meal",
+        (
+            "식단은 목표에 맞는 총 칼로리가 먼저예요. 감량이면 하루 300–500kcal 적게, 증량이면 200–300kcal 많이 드세요.",
+            "Total calories come first: eat 300–500 kcal below maintenance to lose fat, 200–300 above to gain.",
+        ),
+    ),
+    (
+        r"수면|잠|sleep",
+        (
+            "회복에는 하루 7–9시간 수면이 가장 확실한 방법이에요.",
+            "Seven to nine hours of sleep is the most reliable recovery tool you have.",
+        ),
+    ),
+    (
+        r"근육통|회복|휴식|soreness|doms|recover|rest day",
+        (
+            "근육통이 심한 부위는 하루 이틀 쉬고, 다른 부위를 가볍게 운동하거나 걷기로 혈류를 늘려 주세요.",
+            "Let very sore muscles rest a day or two; train other parts lightly or walk to keep blood flowing.",
+        ),
+    ),
 ]
-LEVEL_NAMES = {"BEGINNER": ("초급", "beginner"), "INTERMEDIATE": ("중급", "intermediate"),
-               "ADVANCED": ("상급", "advanced")}
+LEVEL_NAMES = {
+    "BEGINNER": ("초급", "beginner"),
+    "INTERMEDIATE": ("중급", "intermediate"),
+    "ADVANCED": ("상급", "advanced"),
+}
 # The source each kind of answer is built on (and says so itself when it is missing).
-ANSWERED_BY = {"GET_ACTIVE_ROUTINES": "active_routines", "SEARCH_EXERCISES": "exercise_catalog",
-               "RECALL_MEMORY": "user_memory", "GENERAL_ADVICE": None}
+ANSWERED_BY = {
+    "GET_ACTIVE_ROUTINES": "active_routines",
+    "SEARCH_EXERCISES": "exercise_catalog",
+    "RECALL_MEMORY": "user_memory",
+    "GENERAL_ADVICE": None,
+}
 SOURCE_NAMES = {
     "active_routines": ("루틴", "your routines"),
     "user_memory": ("이전 대화 기록", "what you told me before"),
@@ -76,14 +99,20 @@ def write_answer(conversation: list[dict[str, str]], plan: ChatPlan, context: di
     memories = context.get("user_memory") or []
     if memories and plan.action != "RECALL_MEMORY":
         note = memories[0]["text"]
-        parts.append(f"참고로 전에 \"{note}\"라고 하셨죠. 통증이 있으면 무게를 낮추고 무리하지 마세요."
-                     if ko else f"Keep in mind you told me: \"{note}\". If it hurts, go lighter and don't push through pain.")
+        parts.append(
+            f'참고로 전에 "{note}"라고 하셨죠. 통증이 있으면 무게를 낮추고 무리하지 마세요.'
+            if ko
+            else f'Keep in mind you told me: "{note}". If it hurts, go lighter and don\'t push through pain.'
+        )
     # Sources this answer's own first line already said it could not load are not repeated.
     missing = [s for s in context.get("degraded") or [] if s in SOURCE_NAMES and s != ANSWERED_BY[plan.action]]
     if missing:
         names = ", ".join(SOURCE_NAMES[s][0 if ko else 1] for s in missing)
-        parts.append(f"({names} 정보를 지금 불러오지 못해서 그 부분은 반영하지 못했어요.)"
-                     if ko else f"(I couldn't load {names} just now, so this answer leaves it out.)")
+        parts.append(
+            f"({names} 정보를 지금 불러오지 못해서 그 부분은 반영하지 못했어요.)"
+            if ko
+            else f"(I couldn't load {names} just now, so this answer leaves it out.)"
+        )
     return "\n\n".join(p for p in parts if p)
 
 
@@ -97,43 +126,62 @@ def _greeting(ko: bool, context: dict[str, Any]) -> str:
 def _today(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
     routines = context.get("active_routines") or []
     if "active_routines" in (context.get("degraded") or []):
-        return "지금 루틴 정보를 불러오지 못했어요. 잠시 후 다시 물어봐 주세요." if ko else \
-            "I couldn't load your routines right now. Please ask me again in a moment."
+        return (
+            "지금 루틴 정보를 불러오지 못했어요. 잠시 후 다시 물어봐 주세요."
+            if ko
+            else "I couldn't load your routines right now. Please ask me again in a moment."
+        )
     today = todays_routine(routines)
     if today is None:
-        return ("아직 활성화된 루틴이 없어요. \"새 루틴 만들어줘\"라고 말씀하시면 목표에 맞춰 짜 드릴게요."
-                if ko else "You have no active routine yet. Say \"make me a new routine\" and I'll build one for your goal.")
+        return (
+            '아직 활성화된 루틴이 없어요. "새 루틴 만들어줘"라고 말씀하시면 목표에 맞춰 짜 드릴게요.'
+            if ko
+            else 'You have no active routine yet. Say "make me a new routine" and I\'ll build one for your goal.'
+        )
     lines = [f"{i}. {plan_line(p, ko)}" for i, p in enumerate(today.get("plans", []), 1)]
     previous = last_performed(routines)
     if ko:
         head = f"{_greeting(ko, context)}오늘은 {today['routine_name']} 차례예요!"
         if previous and previous is not today:
             head += f" 지난번에 {previous['routine_name']}({previous['last_performed_at']})를 하셨거든요."
-        tail = f"{exercise_name(today['plans'][0], ko)}부터 가벼운 무게로 워밍업 2세트 하고 시작해 볼까요?" if today.get("plans") else ""
+        tail = (
+            f"{exercise_name(today['plans'][0], ko)}부터 가벼운 무게로 워밍업 2세트 하고 시작해 볼까요?"
+            if today.get("plans")
+            else ""
+        )
     else:
         head = f"{_greeting(ko, context)}today is {today['routine_name']}!"
         if previous and previous is not today:
             head += f" Last time you did {previous['routine_name']} ({previous['last_performed_at']})."
-        tail = f"Start with two light warm-up sets of {exercise_name(today['plans'][0], ko)}." if today.get("plans") else ""
+        tail = (
+            f"Start with two light warm-up sets of {exercise_name(today['plans'][0], ko)}."
+            if today.get("plans")
+            else ""
+        )
     return "\n".join([head, *lines, tail]).strip()
 
 
 def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
     catalog = context.get("exercise_catalog") or []
     if "exercise_catalog" in (context.get("degraded") or []):
-        return ("지금 운동 카탈로그를 불러오지 못해서 운동 정보를 확인할 수 없어요. 잠시 후 다시 물어봐 주세요." if ko
-                else "I couldn't load the exercise catalog just now, so I can't look that exercise up. Please ask again in a moment.")
+        return (
+            "지금 운동 카탈로그를 불러오지 못해서 운동 정보를 확인할 수 없어요. 잠시 후 다시 물어봐 주세요."
+            if ko
+            else "I couldn't load the exercise catalog just now, so I can't look that exercise up. Please ask again in a moment."
+        )
     if not catalog:
         terms = ", ".join(plan.search_terms)
-        return (f"'{terms}'에 해당하는 운동을 카탈로그에서 찾지 못했어요. 운동 이름을 조금 다르게 말씀해 주시겠어요?"
-                if ko else f"I couldn't find '{terms}' in the exercise catalog. Could you name the exercise differently?")
-    in_routines = {
-        p["exercise_code"]: (r, p)
-        for r in context.get("active_routines") or [] for p in r.get("plans", [])
-    }
+        return (
+            f"'{terms}'에 해당하는 운동을 카탈로그에서 찾지 못했어요. 운동 이름을 조금 다르게 말씀해 주시겠어요?"
+            if ko
+            else f"I couldn't find '{terms}' in the exercise catalog. Could you name the exercise differently?"
+        )
+    in_routines = {p["exercise_code"]: (r, p) for r in context.get("active_routines") or [] for p in r.get("plans", [])}
     lines = []
     for item in _best_matches(plan.search_terms, catalog):
-        muscle = MUSCLE_NAMES.get(item.get("main_muscle_code"), (item.get("main_muscle_code"), item.get("main_muscle_code")))
+        muscle = MUSCLE_NAMES.get(
+            item.get("main_muscle_code"), (item.get("main_muscle_code"), item.get("main_muscle_code"))
+        )
         equipment = str(item.get("equipment", "")).lower()
         if ko:
             line = f"• {item.get('name_ko')}({item.get('name_en')}) — {muscle[0]} 운동, 장비: {equipment}."
@@ -141,12 +189,18 @@ def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) 
             line = f"• {item.get('name_en')} — a {muscle[1]} exercise, equipment: {equipment}."
         if item["exercise_code"] in in_routines:
             routine, p = in_routines[item["exercise_code"]]
-            line += (f" 지금 {routine['routine_name']}에 {plan_line(p, ko)}로 들어 있어요."
-                     if ko else f" It is in your {routine['routine_name']} as {plan_line(p, ko)}.")
+            line += (
+                f" 지금 {routine['routine_name']}에 {plan_line(p, ko)}로 들어 있어요."
+                if ko
+                else f" It is in your {routine['routine_name']} as {plan_line(p, ko)}."
+            )
         lines.append(line)
     head = "찾아본 운동이에요:" if ko else "Here is what I found:"
-    tip = ("자세가 무너지기 전까지만 반복하고, 무게보다 가동 범위를 먼저 챙기세요." if ko
-           else "Stop each set before your form breaks down, and own the full range of motion before adding weight.")
+    tip = (
+        "자세가 무너지기 전까지만 반복하고, 무게보다 가동 범위를 먼저 챙기세요."
+        if ko
+        else "Stop each set before your form breaks down, and own the full range of motion before adding weight."
+    )
     return "\n".join([head, *lines, tip])
 
 
@@ -170,11 +224,17 @@ def _best_matches(terms: list[str], catalog: list[dict[str, Any]], limit: int = 
 def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
     memories = context.get("user_memory") or []
     if "user_memory" in (context.get("degraded") or []):
-        return ("지금 이전 대화 기록을 불러오지 못했어요. 잠시 후 다시 물어봐 주세요." if ko
-                else "I couldn't load what you told me before just now. Please ask again in a moment.")
+        return (
+            "지금 이전 대화 기록을 불러오지 못했어요. 잠시 후 다시 물어봐 주세요."
+            if ko
+            else "I couldn't load what you told me before just now. Please ask again in a moment."
+        )
     if not memories:
-        return "아직 기억해 둔 내용이 없어요. 부상이나 목표를 말씀해 주시면 다음 답변부터 반영할게요." if ko else \
-            "I don't have anything saved about you yet. Tell me about injuries or goals and I'll use them next time."
+        return (
+            "아직 기억해 둔 내용이 없어요. 부상이나 목표를 말씀해 주시면 다음 답변부터 반영할게요."
+            if ko
+            else "I don't have anything saved about you yet. Tell me about injuries or goals and I'll use them next time."
+        )
     head = "전에 말씀해 주신 내용이에요:" if ko else "Here is what you told me before:"
     return "\n".join([head, *(f"• {m['text']}" for m in memories)])
 
@@ -184,7 +244,7 @@ def _advice(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> 
     profile = context.get("profile") or {}
     goal = profile.get("goal") or "GENERAL_FITNESS"
     advice = GOAL_ADVICE.get(goal, GOAL_ADVICE["GENERAL_FITNESS"])[0 if ko else 1]
-    level = LEVEL_NAMES.get(profile.get("experience_level", ""), None)
+    level = LEVEL_NAMES.get(profile.get("experience_level", ""))
     days = profile.get("training_days_per_week")
     if ko:
         who = f"{_greeting(ko, context)}{level[0]} 단계" if level else _greeting(ko, context).rstrip(", ")

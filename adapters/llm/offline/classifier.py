@@ -18,7 +18,7 @@ class SoftmaxRegression:
         self._weights: np.ndarray | None = None
         self._bias: np.ndarray | None = None
 
-    def fit(self, features: np.ndarray, labels: list[str], classes: list[str]) -> "SoftmaxRegression":
+    def fit(self, features: np.ndarray, labels: list[str], classes: list[str]) -> SoftmaxRegression:
         x = np.asarray(features, dtype=np.float64)
         self.classes = list(classes)
         # Standardise each feature so one L2 strength fits embeddings and binary cues alike;

@@ -16,18 +16,18 @@ MIN_CHARS, MAX_CHARS = 4, 200
 
 FACT_CUES = {
     "injury": r"다쳤|다친|다쳐|부상|통증|아파|아프|아픈|삐었|삐끗|수술|디스크|관절염|염증|"
-              r"\bpain|\bhurt|injur|sprain|surgery|tendinitis|tendonitis|\bstrain|dislocat|arthritis|"
-              r"\bbad (knee|back|shoulder)",
+    r"\bpain|\bhurt|injur|sprain|surgery|tendinitis|tendonitis|\bstrain|dislocat|arthritis|"
+    r"\bbad (knee|back|shoulder)",
     "goal": r"목표|싶어|싶은|싶습니다|감량|벌크|대회|마라톤|바디프로필|"
-            r"\bgoal|\bwant to\b|\bwanna\b|\btrying to\b|\baim(ing)? to\b|\bhoping to\b|marathon|competition",
+    r"\bgoal|\bwant to\b|\bwanna\b|\btrying to\b|\baim(ing)? to\b|\bhoping to\b|marathon|competition",
     "preference": r"좋아해|좋아하|좋아요|싫어|선호|재미없|지루|"
-                  r"\bprefer|\bhate\b|\blove\b|\benjoy|\bdon'?t like|\bdo not like|can'?t stand|\bbored",
+    r"\bprefer|\bhate\b|\blove\b|\benjoy|\bdon'?t like|\bdo not like|can'?t stand|\bbored",
     "equipment": r"집에서|홈트|홈짐|덤벨만|바벨 ?없|헬스장|장비|철봉|밴드|케틀벨|"
-                 r"\bhome gym|\bat home\b|\bonly have\b|\bno barbell|\bno gym|\bgym membership|kettlebell|"
-                 r"resistance band|pull-?up bar",
+    r"\bhome gym|\bat home\b|\bonly have\b|\bno barbell|\bno gym|\bgym membership|kettlebell|"
+    r"resistance band|pull-?up bar",
     "schedule": r"주 ?\d ?[회번일]|일주일에|매주|평일|주말|아침|저녁|새벽|퇴근|출근|분밖에|시간밖에|"
-                r"\b\d+ (times|days) (a|per) week|\bweekdays?\b|\bweekends?\b|\bmornings?\b|\bevenings?\b|"
-                r"\bafter work\b|\bbefore work\b|\bonly have \d+ ?min",
+    r"\b\d+ (times|days) (a|per) week|\bweekdays?\b|\bweekends?\b|\bmornings?\b|\bevenings?\b|"
+    r"\bafter work\b|\bbefore work\b|\bonly have \d+ ?min",
 }
 _FACT = re.compile("|".join(f"(?:{p})" for p in FACT_CUES.values()), re.IGNORECASE)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from adapters.llm.offline.text import search_terms
-from worker.schemas import ChatPlan
+from core.schemas import ChatPlan
 
 ROUTINE_CUES = re.compile(
     r"오늘|내일|루틴|순서|차례|스케줄|일정|today|tomorrow|routine|my plan|schedule|session|next workout",
@@ -23,11 +23,9 @@ INJURY_CUES = re.compile(r"아파|아픈|통증|부상|다쳤|다친|pain|hurt|i
 def plan_chat(message: str) -> ChatPlan:
     terms = search_terms(message)
     if MEMORY_CUES.search(message):
-        return ChatPlan(action="RECALL_MEMORY", required_context=["user_memory", "profile"],
-                        memory_query=message)
+        return ChatPlan(action="RECALL_MEMORY", required_context=["user_memory", "profile"], memory_query=message)
     if ADVICE_CUES.search(message) and not INJURY_CUES.search(message):
-        return ChatPlan(action="GENERAL_ADVICE", required_context=["profile", "user_memory"],
-                        memory_query=message)
+        return ChatPlan(action="GENERAL_ADVICE", required_context=["profile", "user_memory"], memory_query=message)
     if ROUTINE_CUES.search(message) and not terms:
         return ChatPlan(
             action="GET_ACTIVE_ROUTINES",
@@ -36,7 +34,10 @@ def plan_chat(message: str) -> ChatPlan:
         )
     if terms:
         context = ["exercise_catalog", "active_routines", "user_memory"]
-        return ChatPlan(action="SEARCH_EXERCISES", required_context=context, search_terms=terms,
-                        memory_query=message if INJURY_CUES.search(message) else " ".join(terms))
-    return ChatPlan(action="GENERAL_ADVICE", required_context=["profile", "user_memory"],
-                    memory_query=message)
+        return ChatPlan(
+            action="SEARCH_EXERCISES",
+            required_context=context,
+            search_terms=terms,
+            memory_query=message if INJURY_CUES.search(message) else " ".join(terms),
+        )
+    return ChatPlan(action="GENERAL_ADVICE", required_context=["profile", "user_memory"], memory_query=message)

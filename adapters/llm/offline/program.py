@@ -1,30 +1,40 @@
 """Offline program generation: the request's days, weeks, goal, equipment and level (else the
-profile's; see worker/asks.py) pick a split; exercises come only from the catalog the graph
+profile's; see core/asks.py) pick a split; exercises come only from the catalog the graph
 fetched; experience sets the volume."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from worker.asks import SET_RANGE, ResolvedAsk, read_program_ask
-from worker.lang import is_korean
-from worker.schemas import PlanItem, Program, Routine
+from core.asks import SET_RANGE, ResolvedAsk, read_program_ask
+from core.lang import is_korean
+from core.schemas import PlanItem, Program, Routine
 
 # Muscle groups per training day, by days per week (BICEPS/TRICEPS pick ARMS exercises by target).
 SPLITS: dict[int, list[tuple[str, str, list[str]]]] = {
     1: [("전신", "Full Body", ["LEGS", "CHEST", "BACK", "SHOULDERS", "CORE"])],
-    2: [("상체", "Upper Body", ["CHEST", "BACK", "SHOULDERS", "ARMS"]),
-        ("하체", "Lower Body", ["LEGS", "GLUTES", "CORE"])],
-    3: [("푸시", "Push", ["CHEST", "SHOULDERS", "TRICEPS"]),
+    2: [
+        ("상체", "Upper Body", ["CHEST", "BACK", "SHOULDERS", "ARMS"]),
+        ("하체", "Lower Body", ["LEGS", "GLUTES", "CORE"]),
+    ],
+    3: [
+        ("푸시", "Push", ["CHEST", "SHOULDERS", "TRICEPS"]),
         ("풀", "Pull", ["BACK", "BICEPS"]),
-        ("레그", "Legs", ["LEGS", "GLUTES", "CORE"])],
-    4: [("상체 A", "Upper A", ["CHEST", "BACK", "SHOULDERS"]),
+        ("레그", "Legs", ["LEGS", "GLUTES", "CORE"]),
+    ],
+    4: [
+        ("상체 A", "Upper A", ["CHEST", "BACK", "SHOULDERS"]),
         ("하체 A", "Lower A", ["LEGS", "GLUTES", "CORE"]),
         ("상체 B", "Upper B", ["BACK", "CHEST", "BICEPS", "TRICEPS"]),
-        ("하체 B", "Lower B", ["GLUTES", "LEGS", "CORE"])],
-    5: [("가슴", "Chest", ["CHEST", "TRICEPS"]), ("등", "Back", ["BACK", "BICEPS"]),
-        ("하체", "Legs", ["LEGS", "GLUTES"]), ("어깨", "Shoulders", ["SHOULDERS", "CORE"]),
-        ("팔", "Arms", ["ARMS", "CHEST"])],
+        ("하체 B", "Lower B", ["GLUTES", "LEGS", "CORE"]),
+    ],
+    5: [
+        ("가슴", "Chest", ["CHEST", "TRICEPS"]),
+        ("등", "Back", ["BACK", "BICEPS"]),
+        ("하체", "Legs", ["LEGS", "GLUTES"]),
+        ("어깨", "Shoulders", ["SHOULDERS", "CORE"]),
+        ("팔", "Arms", ["ARMS", "CHEST"]),
+    ],
 }
 SPLITS[6] = SPLITS[3] + [(ko + " 2", en + " 2", muscles) for ko, en, muscles in SPLITS[3]]
 SPLITS[7] = SPLITS[6] + [("회복/코어", "Recovery & Core", ["CORE", "GLUTES"])]
@@ -49,15 +59,27 @@ def generate_program(conversation: list[dict[str, str]], context: dict[str, Any]
         picks = _pick(catalog, muscles, per_day, offset=repeats)
         plans = [
             # The first (compound) lift of the day gets the top of the level's set range.
-            PlanItem(exercise_code=i["exercise_code"], exercise_name=i.get("name_ko") if ko else i.get("name_en"),
-                     sets=high if n == 0 else low, reps=reps, rest_seconds=rest)
+            PlanItem(
+                exercise_code=i["exercise_code"],
+                exercise_name=i.get("name_ko") if ko else i.get("name_en"),
+                sets=high if n == 0 else low,
+                reps=reps,
+                rest_seconds=rest,
+            )
             for n, i in enumerate(picks)
         ]
-        routines.append(Routine(routine_name=f"Day {order} · {name_ko if ko else name_en}",
-                                routine_order=order, plans=plans))
-    return Program(program_name=_title(want, ko), goal=want.goal, weeks=want.weeks,
-                   days_per_week=want.days_per_week, experience_level=want.level, routines=routines,
-                   notes=_notes(want, rest, routines, per_day, ko))
+        routines.append(
+            Routine(routine_name=f"Day {order} · {name_ko if ko else name_en}", routine_order=order, plans=plans)
+        )
+    return Program(
+        program_name=_title(want, ko),
+        goal=want.goal,
+        weeks=want.weeks,
+        days_per_week=want.days_per_week,
+        experience_level=want.level,
+        routines=routines,
+        notes=_notes(want, rest, routines, per_day, ko),
+    )
 
 
 def _title(want: ResolvedAsk, ko: bool) -> str:
@@ -67,14 +89,20 @@ def _title(want: ResolvedAsk, ko: bool) -> str:
 
 
 def _notes(want: ResolvedAsk, rest: int, routines: list[Routine], per_day: int, ko: bool) -> str:
-    notes = [f"매주 같은 무게로 목표 횟수를 모두 채우면 다음 주에 2.5–5% 올리세요. 세트 사이 {rest}초 휴식."
-             if ko else f"When you hit every target rep at a weight, add 2.5–5% next week. Rest {rest} s between sets."]
+    notes = [
+        f"매주 같은 무게로 목표 횟수를 모두 채우면 다음 주에 2.5–5% 올리세요. 세트 사이 {rest}초 휴식."
+        if ko
+        else f"When you hit every target rep at a weight, add 2.5–5% next week. Rest {rest} s between sets."
+    ]
     if set(want.equipment) != {"BARBELL", "DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT"}:
         names = ", ".join(EQUIPMENT_KO[e] if ko else e.lower() for e in want.equipment)
         notes.append(f"사용 장비: {names}." if ko else f"Equipment used: {names}.")
     if any(len(r.plans) < per_day for r in routines):
-        notes.append("가진 장비로 할 수 있는 운동이 적어서 일부 날은 운동 수가 적어요." if ko
-                     else "Your equipment allows fewer exercises, so some days are shorter.")
+        notes.append(
+            "가진 장비로 할 수 있는 운동이 적어서 일부 날은 운동 수가 적어요."
+            if ko
+            else "Your equipment allows fewer exercises, so some days are shorter."
+        )
     return " ".join(notes)
 
 
@@ -94,5 +122,5 @@ def _pick(catalog: list[dict[str, Any]], muscles: list[str], count: int, offset:
                     picked.append(item)
         depth += 1
     if not picked:
-        picked = catalog[offset % len(catalog):][:count] or catalog[:count] if catalog else []
+        picked = catalog[offset % len(catalog) :][:count] or catalog[:count] if catalog else []
     return picked

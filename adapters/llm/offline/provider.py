@@ -13,7 +13,7 @@ from adapters.llm.offline import answer, memories, planner, program, update
 from adapters.llm.offline.router import IntentRouter
 from adapters.llm.offline.streamer import TemplateStreamer, estimate_tokens
 from adapters.prompts import Prompts
-from worker.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
+from core.schemas import ChatPlan, MemoryNotes, Program, RouteDecision, RoutineUpdate
 
 MODEL = "offline"
 
@@ -46,8 +46,9 @@ class OfflineProvider:
         plan.memories_to_save = memories.extract_memories(conversation[-1]["content"])
         return Generated(plan, [self._usage("plan_chat", conversation, plan.model_dump_json(), started)])
 
-    async def stream_chat(self, conversation: Conversation, plan: ChatPlan,
-                          context: dict[str, Any]) -> AsyncIterator[AIMessageChunk]:
+    async def stream_chat(
+        self, conversation: Conversation, plan: ChatPlan, context: dict[str, Any]
+    ) -> AsyncIterator[AIMessageChunk]:
         text = answer.write_answer(conversation, plan, context)
         messages = [
             SystemMessage(self._prompts.chat_response.system),
@@ -57,14 +58,12 @@ class OfflineProvider:
         async for chunk in self._streamer.astream(messages):
             yield chunk
 
-    async def generate_program(self, conversation: Conversation,
-                               context: dict[str, Any]) -> Generated[Program]:
+    async def generate_program(self, conversation: Conversation, context: dict[str, Any]) -> Generated[Program]:
         started = time.perf_counter()
         value = program.generate_program(conversation, context)
         return Generated(value, [self._usage("generate_routine", conversation, value.model_dump_json(), started)])
 
-    async def update_routine(self, conversation: Conversation,
-                             context: dict[str, Any]) -> Generated[RoutineUpdate]:
+    async def update_routine(self, conversation: Conversation, context: dict[str, Any]) -> Generated[RoutineUpdate]:
         started = time.perf_counter()
         value = update.update_routine(conversation, context)
         return Generated(value, [self._usage("update_routine", conversation, value.model_dump_json(), started)])
@@ -76,7 +75,8 @@ class OfflineProvider:
 
     def _usage(self, node: str, conversation: Conversation, output: str, started: float) -> dict:
         return usage_record(
-            node, MODEL,
+            node,
+            MODEL,
             input_tokens=estimate_tokens(render_conversation(conversation)),
             output_tokens=estimate_tokens(output),
             latency_ms=(time.perf_counter() - started) * 1000,

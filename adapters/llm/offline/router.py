@@ -24,7 +24,7 @@ from adapters.llm.offline.dialogue import implied_intent, previous_turn
 from adapters.llm.offline.text import search_terms
 from adapters.memory.embedding_cache import cached_query_vectors
 from adapters.prompts import RoutingExample
-from worker.schemas import RouteDecision
+from core.schemas import RouteDecision
 
 INTENTS = ("CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY")
 TOP_K = 3  # nearest examples per intent whose similarity is a feature
@@ -56,8 +56,12 @@ class IntentRouter:
         intent = model.classes[best]
         # A learned probability is never certainty; rounding must not make it look like one.
         confidence = min(round(float(probabilities[best]), 3), MAX_CONFIDENCE)
-        return RouteDecision(intent=intent, confidence=confidence,
-                             reason=_reason(intent, implied), search_terms=_terms(conversation, implied))
+        return RouteDecision(
+            intent=intent,
+            confidence=confidence,
+            reason=_reason(intent, implied),
+            search_terms=_terms(conversation, implied),
+        )
 
     # --- training ------------------------------------------------------------------------------
 
@@ -79,8 +83,11 @@ class IntentRouter:
             others = similarity[i].copy()
             others[i] = -np.inf
             conversation = [*(t for t in example.history), {"role": "user", "content": example.message}]
-            rows.append(self._features(self._vectors[i], self._per_intent(others), example.message,
-                                       implied_intent(conversation)))
+            rows.append(
+                self._features(
+                    self._vectors[i], self._per_intent(others), example.message, implied_intent(conversation)
+                )
+            )
         return SoftmaxRegression(l2=L2).fit(np.stack(rows), list(self._labels), list(INTENTS))
 
     # --- features ------------------------------------------------------------------------------

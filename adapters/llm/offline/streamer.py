@@ -35,22 +35,28 @@ class TemplateStreamer(BaseChatModel):
     def _llm_type(self) -> str:
         return "reppy-offline"
 
-    def _generate(self, messages: list[BaseMessage], stop=None,
-                  run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> ChatResult:
         text = str(messages[-1].content)
         message = AIMessage(content=text, usage_metadata=self._usage(messages, text))
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _stream(self, messages: list[BaseMessage], stop=None,
-                run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop=None, run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         for chunk in self._chunks(messages):
             if run_manager:
                 run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
             yield chunk
 
-    async def _astream(self, messages: list[BaseMessage], stop=None,
-                       run_manager: AsyncCallbackManagerForLLMRun | None = None,
-                       **kwargs: Any) -> AsyncIterator[ChatGenerationChunk]:
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop=None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
         for chunk in self._chunks(messages):
             if run_manager:
                 await run_manager.on_llm_new_token(str(chunk.message.content), chunk=chunk)
@@ -61,11 +67,13 @@ class TemplateStreamer(BaseChatModel):
         pieces = PIECE.findall(text)
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
-            yield ChatGenerationChunk(message=AIMessageChunk(
-                content=piece,
-                usage_metadata=self._usage(messages, text) if last else None,
-                response_metadata={"finish_reason": "STOP", "model_name": self.model_name} if last else {},
-            ))
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content=piece,
+                    usage_metadata=self._usage(messages, text) if last else None,
+                    response_metadata={"finish_reason": "STOP", "model_name": self.model_name} if last else {},
+                )
+            )
 
     def _usage(self, messages: list[BaseMessage], text: str) -> dict[str, int]:
         prompt = sum(estimate_tokens(str(m.content)) for m in messages[:-1])

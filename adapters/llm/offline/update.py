@@ -11,9 +11,9 @@ from typing import Any
 from adapters.llm.context_view import todays_routine
 from adapters.llm.offline.amounts import field_changes
 from adapters.llm.offline.text import fold, search_terms, with_particle
-from worker.errors import UnclearRequest
-from worker.lang import is_korean
-from worker.schemas import RoutineChange, RoutineUpdate
+from core.errors import UnclearRequest
+from core.lang import is_korean
+from core.schemas import RoutineChange, RoutineUpdate
 
 # How users name a routine day; day forms only, so "push-up" or "레그 프레스" never pick a routine.
 ROUTINE_ALIASES = {
@@ -25,12 +25,16 @@ ROUTINE_ALIASES = {
 }
 SWAP = re.compile(r"바꿔|바꾸|교체|대신|변경|말고|replace|swap|switch|substitute|instead|→|->", re.IGNORECASE)
 ADD = re.compile(r"추가|넣어|넣|더해|\badd\b|include|\bput\b", re.IGNORECASE)
-REMOVE = re.compile(r"(?<!살\s)(?<!살)빼|삭제|제거|없애|remove|remvoe|\bdrop\b|delete|take\b.*\bout\b|get rid|\bcut\b",
-                    re.IGNORECASE)
+REMOVE = re.compile(
+    r"(?<!살\s)(?<!살)빼|삭제|제거|없애|remove|remvoe|\bdrop\b|delete|take\b.*\bout\b|get rid|\bcut\b", re.IGNORECASE
+)
 GENERIC_WORDS = {"barbell", "dumbbell", "cable", "machine", "바벨", "덤벨", "케이블", "머신", "press", "프레스"}
 # (label, unit) in Korean and English.
-FIELD_LABELS = {"sets": (("세트", "세트"), ("sets", "")), "reps": (("횟수", "회"), ("reps", "")),
-                "weight_kg": (("무게", "kg"), ("weight", " kg"))}
+FIELD_LABELS = {
+    "sets": (("세트", "세트"), ("sets", "")),
+    "reps": (("횟수", "회"), ("reps", "")),
+    "weight_kg": (("무게", "kg"), ("weight", " kg")),
+}
 
 
 def update_routine(conversation: list[dict[str, str]], context: dict[str, Any]) -> RoutineUpdate:
@@ -54,8 +58,7 @@ def _readings(conversation: list[dict[str, str]]):
         yield f"{offer}\n{last}"
 
 
-def _apply(text: str, routines: list[dict[str, Any]], catalog: list[dict[str, Any]],
-           ko: bool) -> RoutineUpdate | None:
+def _apply(text: str, routines: list[dict[str, Any]], catalog: list[dict[str, Any]], ko: bool) -> RoutineUpdate | None:
     mentioned = _mentioned_in_routines(text, routines, catalog)
     in_routines = {p["exercise_code"] for r in routines for p in r.get("plans", [])}
     newcomer_anywhere = _new_exercise(text, catalog, exclude=in_routines, taken_names=[])
@@ -77,40 +80,60 @@ def _apply(text: str, routines: list[dict[str, Any]], catalog: list[dict[str, An
     if source and newcomer and (SWAP.search(text) or (REMOVE.search(text) and ADD.search(text))):
         index = plans.index(item)
         # The new exercise takes the old one's place and volume; its weight starts unknown.
-        plans[index] = {**{k: v for k, v in item.items() if k != "weight_kg"},
-                        "exercise_code": newcomer["exercise_code"],
-                        "exercise_name": newcomer.get("name_ko") if ko else newcomer.get("name_en")}
+        plans[index] = {
+            **{k: v for k, v in item.items() if k != "weight_kg"},
+            "exercise_code": newcomer["exercise_code"],
+            "exercise_name": newcomer.get("name_ko") if ko else newcomer.get("name_en"),
+        }
         changes = [RoutineChange(op="swap", exercise_code=source, new_exercise_code=newcomer["exercise_code"])]
-        summary = (f"{name}에서 {with_particle(_name(item, ko), '을/를')} "
-                   f"{with_particle(_name(plans[index], ko), '으로/로')} 바꿨어요. 새 운동은 가벼운 무게로 시작해 보세요."
-                   if ko else f"Swapped {_name(item, ko)} for {_name(plans[index], ko)} in {name}. Start the new one light.")
+        summary = (
+            f"{name}에서 {with_particle(_name(item, ko), '을/를')} "
+            f"{with_particle(_name(plans[index], ko), '으로/로')} 바꿨어요. 새 운동은 가벼운 무게로 시작해 보세요."
+            if ko
+            else f"Swapped {_name(item, ko)} for {_name(plans[index], ko)} in {name}. Start the new one light."
+        )
     elif source and fields:
         changes = []
         for field, value in fields:
-            changes.append(RoutineChange(op="modify", exercise_code=source, field=field,
-                                         before=item.get(field), after=value))
+            changes.append(
+                RoutineChange(op="modify", exercise_code=source, field=field, before=item.get(field), after=value)
+            )
             item[field] = value
         summary = _modify_summary(name, item, changes, ko)
     elif source and REMOVE.search(text):
         plans.remove(item)
         changes = [RoutineChange(op="remove", exercise_code=source)]
-        summary = (f"{name}에서 {with_particle(_name(item, ko), '을/를')} 뺐어요." if ko
-                   else f"Removed {_name(item, ko)} from {name}.")
+        summary = (
+            f"{name}에서 {with_particle(_name(item, ko), '을/를')} 뺐어요."
+            if ko
+            else f"Removed {_name(item, ko)} from {name}."
+        )
     elif newcomer and ADD.search(text):
         amounts = dict(field_changes(text, {}))
-        added = {"exercise_code": newcomer["exercise_code"],
-                 "exercise_name": newcomer.get("name_ko") if ko else newcomer.get("name_en"),
-                 "sets": amounts.get("sets", 3), "reps": amounts.get("reps", 12)}
+        added = {
+            "exercise_code": newcomer["exercise_code"],
+            "exercise_name": newcomer.get("name_ko") if ko else newcomer.get("name_en"),
+            "sets": amounts.get("sets", 3),
+            "reps": amounts.get("reps", 12),
+        }
         if "weight_kg" in amounts:
             added["weight_kg"] = amounts["weight_kg"]
         plans.append(added)
         changes = [RoutineChange(op="add", exercise_code=newcomer["exercise_code"])]
-        summary = (f"{name} 마지막에 {_name(added, ko)} {added['sets']}세트 × {added['reps']}회를 추가했어요." if ko
-                   else f"Added {_name(added, ko)} {added['sets']} × {added['reps']} at the end of {name}.")
+        summary = (
+            f"{name} 마지막에 {_name(added, ko)} {added['sets']}세트 × {added['reps']}회를 추가했어요."
+            if ko
+            else f"Added {_name(added, ko)} {added['sets']} × {added['reps']} at the end of {name}."
+        )
     else:
         return None
-    return RoutineUpdate(routine_name=name, routine_order=routine["routine_order"], changes=changes,
-                         updated_routine=updated, summary=summary)
+    return RoutineUpdate(
+        routine_name=name,
+        routine_order=routine["routine_order"],
+        changes=changes,
+        updated_routine=updated,
+        summary=summary,
+    )
 
 
 def _modify_summary(routine: str, item: dict[str, Any], changes: list[RoutineChange], ko: bool) -> str:
@@ -137,8 +160,7 @@ def _names(item: dict[str, Any]) -> list[str]:
     return [fold(str(k)) for k in [*keys, code, *item.get("aliases", [])] if k]
 
 
-def _mentioned_in_routines(text: str, routines: list[dict[str, Any]],
-                           catalog: list[dict[str, Any]]) -> list[str]:
+def _mentioned_in_routines(text: str, routines: list[dict[str, Any]], catalog: list[dict[str, Any]]) -> list[str]:
     """Codes of routine exercises the text names, in the order they are named; a full name beats a
     part of one at the same place ("deadlift" is DEADLIFT before ROMANIAN_DEADLIFT)."""
     by_code = {i["exercise_code"]: i for i in catalog}
@@ -148,9 +170,13 @@ def _mentioned_in_routines(text: str, routines: list[dict[str, Any]],
     # The words of a longer term alone too ("tricep pushdowns" → "pushdowns"), equipment words
     # aside, unless the whole term names another catalog exercise ("hammer curls" is not "curls").
     catalog_names = {n for i in catalog for n in _names(i)}
-    words = [fold(w) for t in search_terms(text, limit=8) if " " in t
-             and not any(v in catalog_names for v in _variants(fold(t)))
-             for w in t.split() if len(w) >= 4 and w.lower() not in GENERIC_WORDS]
+    words = [
+        fold(w)
+        for t in search_terms(text, limit=8)
+        if " " in t and not any(v in catalog_names for v in _variants(fold(t)))
+        for w in t.split()
+        if len(w) >= 4 and w.lower() not in GENERIC_WORDS
+    ]
     for routine in routines:
         for plan in routine.get("plans", []):
             names = _names({**by_code.get(plan["exercise_code"], {}), **plan})
@@ -166,8 +192,13 @@ def _mentioned_in_routines(text: str, routines: list[dict[str, Any]],
     return list(dict.fromkeys(code for _, _, code in sorted(found)))
 
 
-def _target_routine(text: str, routines: list[dict[str, Any]], mentioned: list[str],
-                    newcomer: dict[str, Any] | None, catalog: list[dict[str, Any]]):
+def _target_routine(
+    text: str,
+    routines: list[dict[str, Any]],
+    mentioned: list[str],
+    newcomer: dict[str, Any] | None,
+    catalog: list[dict[str, Any]],
+):
     folded = fold(text)
     for routine in routines:
         key = routine["routine_name"].lower()
@@ -183,8 +214,10 @@ def _target_routine(text: str, routines: list[dict[str, Any]], mentioned: list[s
     # Something new for no named day: the routine that already trains that muscle most, else
     # the next one due.
     muscle = {i["exercise_code"]: i.get("main_muscle_code") for i in catalog}
-    scores = [sum(muscle.get(p["exercise_code"]) == newcomer.get("main_muscle_code") for p in r.get("plans", []))
-              for r in routines]
+    scores = [
+        sum(muscle.get(p["exercise_code"]) == newcomer.get("main_muscle_code") for p in r.get("plans", []))
+        for r in routines
+    ]
     if max(scores) > 0:
         return routines[scores.index(max(scores))]
     return todays_routine(routines)
@@ -196,8 +229,12 @@ def _new_exercise(text: str, catalog: list[dict[str, Any]], exclude: set[str], t
     not belong to an exercise already in the routine, later terms first ("A를 B로": B comes last)."""
     folded = fold(text)
     candidates = [i for i in catalog if i["exercise_code"] not in exclude]
-    written = [(len(n), folded.rfind(n), i) for i in candidates for n in _names(i)
-               if len(n) >= 3 and n in folded and not any(n in t for t in taken_names)]
+    written = [
+        (len(n), folded.rfind(n), i)
+        for i in candidates
+        for n in _names(i)
+        if len(n) >= 3 and n in folded and not any(n in t for t in taken_names)
+    ]
     if written:
         return max(written, key=lambda w: w[:2])[2]
     best = None
@@ -207,8 +244,18 @@ def _new_exercise(text: str, catalog: list[dict[str, Any]], exclude: set[str], t
             continue
         for item in candidates:
             names = _names(item)
-            rank = min((0 if v in names else 1 if any(n.startswith(v) for n in names)
-                        else 2 if any(v in n for n in names) else 3) for v in variants)
+            rank = min(
+                (
+                    0
+                    if v in names
+                    else 1
+                    if any(n.startswith(v) for n in names)
+                    else 2
+                    if any(v in n for n in names)
+                    else 3
+                )
+                for v in variants
+            )
             if rank < 3 and (best is None or (rank, -position) < best[0]):
                 best = ((rank, -position), item)
     return best[1] if best else None

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from worker.errors import ConfigError
-from worker.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 CONNECT_TIMEOUT_S = 2.0
 # Tokens are best effort and must not hold up the result: short reads, and retries capped below
@@ -23,26 +23,39 @@ def build_oci_emitters(settings: Settings) -> dict[str, Any]:
     from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_client, stream_client
 
     if settings.OCI_STREAM_ID and not settings.OCI_STREAM_ENDPOINT:
-        raise ConfigError("OCI_STREAM_ID is set but OCI_STREAM_ENDPOINT is not: set it to the stream "
-                          "pool's messages endpoint (e.g. https://cell-1.streaming.<region>.oci.oraclecloud.com)")
-    credentials = oci_credentials(settings.OCI_AUTH, config_file=settings.OCI_CONFIG_FILE,
-                                  profile=settings.OCI_CONFIG_PROFILE, region=settings.OCI_REGION)
+        raise ConfigError(
+            "OCI_STREAM_ID is set but OCI_STREAM_ENDPOINT is not: set it to the stream "
+            "pool's messages endpoint (e.g. https://cell-1.streaming.<region>.oci.oraclecloud.com)"
+        )
+    credentials = oci_credentials(
+        settings.OCI_AUTH,
+        config_file=settings.OCI_CONFIG_FILE,
+        profile=settings.OCI_CONFIG_PROFILE,
+        region=settings.OCI_REGION,
+    )
     emitters: dict[str, Any] = {}
     if settings.OCI_STREAM_ID:
         from adapters.emit.oci_stream import StreamTokenEmitter
 
-        client = stream_client(credentials, settings.OCI_STREAM_ENDPOINT,
-                               timeout=(CONNECT_TIMEOUT_S, STREAM_READ_TIMEOUT_S))
+        client = stream_client(
+            credentials, settings.OCI_STREAM_ENDPOINT, timeout=(CONNECT_TIMEOUT_S, STREAM_READ_TIMEOUT_S)
+        )
         emitters["tokens"] = StreamTokenEmitter(
-            client, settings.OCI_STREAM_ID,
+            client,
+            settings.OCI_STREAM_ID,
             retry_strategy=bounded_retry(min(STREAM_RETRY_CAP_S, settings.OCI_PUBLISH_RETRY_S), max_attempts=3),
             # The first token skips the 50 ms linger (the first-token delay is what users notice).
-            first_at_once=True)
+            first_at_once=True,
+        )
     if settings.OCI_RESULT_QUEUE_ID:
         from adapters.emit.oci_queue import QueueResultEmitter
 
-        client = queue_client(credentials, settings.OCI_QUEUE_ENDPOINT,
-                              timeout=(CONNECT_TIMEOUT_S, min(QUEUE_READ_TIMEOUT_S, settings.OCI_PUBLISH_RETRY_S)))
+        client = queue_client(
+            credentials,
+            settings.OCI_QUEUE_ENDPOINT,
+            timeout=(CONNECT_TIMEOUT_S, min(QUEUE_READ_TIMEOUT_S, settings.OCI_PUBLISH_RETRY_S)),
+        )
         emitters["results"] = QueueResultEmitter(
-            client, settings.OCI_RESULT_QUEUE_ID, retry_strategy=bounded_retry(settings.OCI_PUBLISH_RETRY_S))
+            client, settings.OCI_RESULT_QUEUE_ID, retry_strategy=bounded_retry(settings.OCI_PUBLISH_RETRY_S)
+        )
     return emitters

@@ -17,8 +17,18 @@ _I = re.IGNORECASE
 LOOKBACK_TURNS = 4  # the reply, the coach's proposal, and the request it answered
 
 NATIVE_KO = {"한": 1, "두": 2, "세": 3, "석": 3, "네": 4, "다섯": 5, "여섯": 6, "일곱": 7}
-WORDS_EN = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-            "ten": 10, "twelve": 12}
+WORDS_EN = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "ten": 10,
+    "twelve": 12,
+}
 _NUM = r"(\d{1,2}|" + "|".join(WORDS_EN) + r")"
 _NUM_KO = r"(\d|" + "|".join(NATIVE_KO) + r")"
 
@@ -42,19 +52,43 @@ MONTHS = [
     re.compile(r"\ba\s+month\b", _I),
 ]
 GOALS = [
-    ("FAT_LOSS", re.compile(r"다이어트|감량|체지방|살\s*빼|커팅|컷팅|fat\s*loss|lose\s*(?:weight|fat)|\bcut(?:ting)?\b|"
-                            r"shred|lean(?:ing)?\s*out", _I)),
+    (
+        "FAT_LOSS",
+        re.compile(
+            r"다이어트|감량|체지방|살\s*빼|커팅|컷팅|fat\s*loss|lose\s*(?:weight|fat)|\bcut(?:ting)?\b|"
+            r"shred|lean(?:ing)?\s*out",
+            _I,
+        ),
+    ),
     ("STRENGTH", re.compile(r"근력|스트렝스|파워|힘\s*키|5x5|strength|power(?:lifting)?|stronger", _I)),
-    ("HYPERTROPHY", re.compile(r"근비대|벌크|근육\s*(?:키|늘|량)|보디빌딩|hypertroph|bulk|muscle\s*(?:gain|growth|building)|"
-                               r"build(?:ing)?\s*muscle|\bsize\b|\bmass\b", _I)),
+    (
+        "HYPERTROPHY",
+        re.compile(
+            r"근비대|벌크|근육\s*(?:키|늘|량)|보디빌딩|hypertroph|bulk|muscle\s*(?:gain|growth|building)|"
+            r"build(?:ing)?\s*muscle|\bsize\b|\bmass\b",
+            _I,
+        ),
+    ),
     ("GENERAL_FITNESS", re.compile(r"체력|건강|general\s*fitness|\bfitness\b|\bhealth", _I)),
 ]
 # Equipment: the most specific statement wins (top first).
 EQUIPMENT_ONLY = [
-    (("BODYWEIGHT",), re.compile(r"맨몸으로만|맨몸만|기구\s*없이|장비\s*없이|no\s*equipment|bodyweight[\s-]*only|"
-                                 r"only\s*bodyweight|calisthenics", _I)),
-    (("DUMBBELL", "BODYWEIGHT"), re.compile(r"덤벨(?:로)?만|덤벨밖에|덤벨\s*뿐|dumbbells?\s*only|only\s*(?:have\s*)?"
-                                            r"dumbbells?|just\s*(?:a\s*pair\s*of\s*)?dumbbells?", _I)),
+    (
+        ("BODYWEIGHT",),
+        re.compile(
+            r"맨몸으로만|맨몸만|기구\s*없이|장비\s*없이|no\s*equipment|bodyweight[\s-]*only|"
+            r"only\s*bodyweight|calisthenics",
+            _I,
+        ),
+    ),
+    (
+        ("DUMBBELL", "BODYWEIGHT"),
+        re.compile(
+            r"덤벨(?:로)?만|덤벨밖에|덤벨\s*뿐|dumbbells?\s*only|only\s*(?:have\s*)?"
+            r"dumbbells?|just\s*(?:a\s*pair\s*of\s*)?dumbbells?",
+            _I,
+        ),
+    ),
     (("BODYWEIGHT",), re.compile(r"맨몸|bodyweight", _I)),
     (("BODYWEIGHT", "DUMBBELL"), re.compile(r"홈트|집에서|home\s*workout|at\s*home|\bhome\b", _I)),
 ]
@@ -65,8 +99,14 @@ EQUIPMENT_WITHOUT = {
 }
 LEVELS = [
     # "처음부터" is "from scratch"; "헬스 처음이에요" is a beginner.
-    ("BEGINNER", re.compile(r"초보|초급|입문|헬린이|(?:헬스|운동|웨이트)\s*처음|처음\s*(?:해|시작|이)|beginner|novice|"
-                            r"newbie|first\s*time|never\s*lifted", _I)),
+    (
+        "BEGINNER",
+        re.compile(
+            r"초보|초급|입문|헬린이|(?:헬스|운동|웨이트)\s*처음|처음\s*(?:해|시작|이)|beginner|novice|"
+            r"newbie|first\s*time|never\s*lifted",
+            _I,
+        ),
+    ),
     ("INTERMEDIATE", re.compile(r"중급|intermediate", _I)),
     ("ADVANCED", re.compile(r"상급|고급|advanced|experienced", _I)),
 ]
@@ -85,7 +125,7 @@ class ProgramAsk:
     level: str | None = None
     stated: dict[str, str] = field(default_factory=dict)  # value name → the turn's words that stated it
 
-    def resolved(self, profile: dict) -> "ResolvedAsk":
+    def resolved(self, profile: dict) -> ResolvedAsk:
         """The request completed from the profile, then from cautious defaults."""
         equipment = self.equipment or tuple(profile.get("equipment") or ("BODYWEIGHT", "DUMBBELL"))
         equipment = tuple(e for e in equipment if e not in self.excluded_equipment) or ("BODYWEIGHT",)

@@ -33,9 +33,7 @@ DEFAULT_PRICES = {
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
-    )
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True)
 
     GOOGLE_API_KEY: SecretStr | None = None
     GEMINI_MODEL_ROUTER: str = "gemini-2.5-flash"
@@ -101,18 +99,20 @@ class Settings(BaseSettings):
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @model_validator(mode="after")
-    def _resolve_provider(self) -> "Settings":
+    def _resolve_provider(self) -> Settings:
         if self.LLM_PROVIDER is None:
             has_key = self.GOOGLE_API_KEY is not None and self.GOOGLE_API_KEY.get_secret_value()
             self.LLM_PROVIDER = "gemini" if has_key else "offline"
         return self
 
     @model_validator(mode="after")
-    def _thinking_fits_output(self) -> "Settings":
-        budgets = {"GEMINI_THINKING_BUDGET_ROUTER": self.GEMINI_MAX_OUTPUT_TOKENS_ROUTER,
-                   "GEMINI_THINKING_BUDGET_CHAT": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
-                   "GEMINI_THINKING_BUDGET_GENERATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
-                   "GEMINI_THINKING_BUDGET_UPDATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN}
+    def _thinking_fits_output(self) -> Settings:
+        budgets = {
+            "GEMINI_THINKING_BUDGET_ROUTER": self.GEMINI_MAX_OUTPUT_TOKENS_ROUTER,
+            "GEMINI_THINKING_BUDGET_CHAT": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
+            "GEMINI_THINKING_BUDGET_GENERATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
+            "GEMINI_THINKING_BUDGET_UPDATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
+        }
         for name, cap in budgets.items():
             if getattr(self, name) >= cap:
                 # Thinking counts towards the output cap: this budget would leave no room to answer.

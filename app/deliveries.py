@@ -52,7 +52,7 @@ def _decode_text(text: str) -> str | bytes:
 
 def request_id_of(delivery: Delivery) -> str | None:
     """The requestId of a delivery when it can be read, for reporting; never raises."""
-    from worker.contracts import readable_request_id
+    from core.contracts import readable_request_id
 
     value: Any = delivery
     try:

@@ -25,7 +25,8 @@ class RouteDecision(BaseModel):
     confidence: float = Field(ge=0.0, le=1.0)
     reason: str = Field(default="", description="one short sentence: why this intent")
     search_terms: list[str] = Field(
-        default_factory=list, max_length=8,
+        default_factory=list,
+        max_length=8,
         description="exercise names the message mentions, as written (used to look them up)",
     )
 

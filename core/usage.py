@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from worker.settings import ModelPrice
+from core.settings import ModelPrice
 
 log = logging.getLogger("reppy.usage")
 

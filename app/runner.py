@@ -11,7 +11,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from worker.contracts import (
+from app.dependencies import Dependencies
+from core.contracts import (
     ErrorInfo,
     Meta,
     ResultEvent,
@@ -20,9 +21,8 @@ from worker.contracts import (
     now_ms,
     parse_request,
 )
-from worker.dependencies import Dependencies
-from worker.errors import InvalidRequest, WorkerError
-from worker.usage import summarize_usage
+from core.errors import InvalidRequest, WorkerError
+from core.usage import summarize_usage
 
 log = logging.getLogger("reppy.runner")
 
@@ -67,8 +67,7 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
         result = run.result()
     except TimeoutError:
         log.error("request %s: timed out after %.1fs", request_id, timeout_s)
-        result = run.failure({"code": "TIMEOUT", "message": f"processing exceeded {timeout_s:g}s",
-                              "retryable": True})
+        result = run.failure({"code": "TIMEOUT", "message": f"processing exceeded {timeout_s:g}s", "retryable": True})
     except WorkerError as exc:
         log.warning("request %s failed: %s %s", request_id, exc.code, exc.message)
         result = run.failure(exc.to_error(), calls=getattr(exc, "usage", ()))
@@ -78,8 +77,9 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
         raise
     except Exception:
         log.exception("request %s: unexpected error", request_id)
-        result = run.failure({"code": "INTERNAL", "message": "internal error while processing the request",
-                              "retryable": True})
+        result = run.failure(
+            {"code": "INTERNAL", "message": "internal error while processing the request", "retryable": True}
+        )
     try:
         await _flush(deps, request_id)
     except asyncio.CancelledError:
@@ -123,15 +123,21 @@ class _Run:
                 continue  # empty trailing chunks would leave a hole in nothing but bandwidth
             self.seq += 1
             await self.deps.tokens.emit_token(
-                TokenEvent(requestId=self.request.requestId, seq=self.seq, delta=delta, ts=now_ms()))
+                TokenEvent(requestId=self.request.requestId, seq=self.seq, delta=delta, ts=now_ms())
+            )
 
     def result(self) -> ResultEvent:
         status = self.state.get("status")
         if status not in ("SUCCEEDED", "CLARIFY"):
-            return self.failure({"code": "INTERNAL", "message": "the graph ended without a result",
-                                 "retryable": True})
-        return ResultEvent(requestId=self.request.requestId, status=status, final=self.state.get("final"),
-                           error=None, usage=self._usage(), meta=self._meta())
+            return self.failure({"code": "INTERNAL", "message": "the graph ended without a result", "retryable": True})
+        return ResultEvent(
+            requestId=self.request.requestId,
+            status=status,
+            final=self.state.get("final"),
+            error=None,
+            usage=self._usage(),
+            meta=self._meta(),
+        )
 
     def failure(self, error: dict[str, Any], calls=()) -> ResultEvent:
         """`calls`: usage of the failed step's own model calls (they cost money too)."""
@@ -150,8 +156,9 @@ class _Run:
             extra["remembered"] = remembered  # {saved} or {saved: 0, error}: the answer stands either way
         if self.seq:
             extra["tokens_streamed"] = self.seq
-        return Meta(intent=route.get("intent"), action=self.state.get("action"),
-                    confidence=route.get("confidence"), **extra)
+        return Meta(
+            intent=route.get("intent"), action=self.state.get("action"), confidence=route.get("confidence"), **extra
+        )
 
     def _usage(self, failed_calls=()) -> dict[str, Any]:
         calls = [*(self.state.get("usage") or []), *failed_calls]
@@ -162,8 +169,9 @@ class _Run:
 
 
 def _failed(request_id: str, error: dict[str, Any], meta: Meta, usage: dict[str, Any]) -> ResultEvent:
-    return ResultEvent(requestId=request_id, status="FAILED", final=None, error=ErrorInfo(**error),
-                       usage=usage, meta=meta)
+    return ResultEvent(
+        requestId=request_id, status="FAILED", final=None, error=ErrorInfo(**error), usage=usage, meta=meta
+    )
 
 
 async def _reject(exc: InvalidRequest, deps: Dependencies) -> Outcome:
@@ -177,8 +185,7 @@ async def _reject(exc: InvalidRequest, deps: Dependencies) -> Outcome:
         if not await deps.vm.claim(request_id):
             return Outcome(request_id, "SKIPPED", exc.code)
     except WorkerError as claim_error:
-        log.warning("request %s: claim failed (%s); reporting the invalid input anyway", request_id,
-                    claim_error.code)
+        log.warning("request %s: claim failed (%s); reporting the invalid input anyway", request_id, claim_error.code)
     except asyncio.CancelledError:  # as in handle: the claim may have reached the VM
         await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
         raise

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from worker.errors import InvalidRequest
+from core.errors import InvalidRequest
 
 MAX_CONTENT_CHARS = 8_000
 MAX_TURNS = 2_000
@@ -63,7 +63,7 @@ class WorkerRequest(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _ends_with_user(self) -> "WorkerRequest":
+    def _ends_with_user(self) -> WorkerRequest:
         if self.conversation_history[-1].role != "user":
             raise ValueError("the last conversation_history turn must have role 'user'")
         return self

@@ -28,10 +28,10 @@ from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from worker.contracts import ResultEvent
-from worker.deliveries import request_id_of, split_deliveries
-from worker.dependencies import Dependencies
-from worker.runner import handle
+from app.deliveries import request_id_of, split_deliveries
+from app.dependencies import Dependencies
+from app.runner import handle
+from core.contracts import ResultEvent
 
 log = logging.getLogger("reppy.invocation")
 
@@ -95,10 +95,16 @@ class InvocationReport:
         return {"count": len(self.outcomes), "unpublished": self.unpublished, "outcomes": self.outcomes}
 
 
-async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | None = None,
-                         reserve_s: float = 0.0, concurrency: int = 4,
-                         unpublished: UnpublishedResults | None = None,
-                         taken: TakenRequests | None = None) -> InvocationReport:
+async def run_invocation(
+    body: bytes,
+    deps: Dependencies,
+    *,
+    deadline: float | None = None,
+    reserve_s: float = 0.0,
+    concurrency: int = 4,
+    unpublished: UnpublishedResults | None = None,
+    taken: TakenRequests | None = None,
+) -> InvocationReport:
     """`deadline` is on the `time.monotonic()` clock; None means no deadline. `unpublished` and
     `taken` belong to the warm instance (fresh ones when left out)."""
     deliveries = split_deliveries(body)
@@ -127,8 +133,13 @@ async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | N
                 return published
             # Otherwise a result has just gone out (or the request is another instance's): a result
             # kept from an earlier delivery is stale and must never follow it.
-        return {"index": index, "requestId": outcome.request_id, "status": outcome.status,
-                "error": outcome.error_code, "tokens": outcome.tokens}
+        return {
+            "index": index,
+            "requestId": outcome.request_id,
+            "status": outcome.status,
+            "error": outcome.error_code,
+            "tokens": outcome.tokens,
+        }
 
     # A task group, not gather: when the invocation is cancelled, it waits until every request has
     # published its CANCELLED result (gather would return at the first cancelled one).
@@ -136,8 +147,11 @@ async def run_invocation(body: bytes, deps: Dependencies, *, deadline: float | N
         tasks = [group.create_task(one(i, d)) for i, d in enumerate(deliveries)]
     outcomes = [task.result() for task in tasks]
     report = InvocationReport(outcomes)
-    log.info("invocation: %d deliveries, %s", len(outcomes),
-             ", ".join(f"{s}={n}" for s, n in Counter(o["status"] for o in outcomes).items()) or "nothing to do")
+    log.info(
+        "invocation: %d deliveries, %s",
+        len(outcomes),
+        ", ".join(f"{s}={n}" for s, n in Counter(o["status"] for o in outcomes).items()) or "nothing to do",
+    )
     return report
 
 
@@ -147,8 +161,14 @@ async def _publish_kept(index: int, event: ResultEvent, deps: Dependencies, kept
     except Exception as exc:
         return _not_published(index, event.requestId, exc, kept)
     log.info("request %s: its earlier unpublished result is now published", event.requestId)
-    return {"index": index, "requestId": event.requestId, "status": event.status,
-            "error": event.error.code if event.error else None, "tokens": 0, "republished": True}
+    return {
+        "index": index,
+        "requestId": event.requestId,
+        "status": event.status,
+        "error": event.error.code if event.error else None,
+        "tokens": 0,
+        "republished": True,
+    }
 
 
 def _not_published(index: int, request_id: str | None, exc: Exception, kept: UnpublishedResults) -> dict:

@@ -6,8 +6,8 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from worker.errors import ConfigError
-from worker.settings import Settings
+from core.errors import ConfigError
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from adapters.emit.base import ResultEmitter, TokenEmitter
@@ -66,7 +66,7 @@ def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overr
     if "tokens" not in parts or "results" not in parts:
         # OCI Streaming / Queue for whichever id is set; JSON lines for the rest.
         if settings.OCI_STREAM_ID or settings.OCI_RESULT_QUEUE_ID:
-            from worker.oci_emitters import build_oci_emitters
+            from app.oci_emitters import build_oci_emitters
 
             for name, emitter in build_oci_emitters(settings).items():
                 parts.setdefault(name, emitter)

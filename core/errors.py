@@ -61,6 +61,7 @@ class LLMMalformedOutput(LLMError):
 
 # How a model call can fail (Gemini maps its finish reasons and HTTP errors onto these).
 
+
 class LLMSafetyBlocked(LLMError):
     code = "LLM_SAFETY_BLOCKED"
 

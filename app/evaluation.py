@@ -21,9 +21,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from worker.contracts import Intent, Message
-from worker.errors import ConfigError, WorkerError
-from worker.settings import REPO_ROOT
+from core.contracts import Intent, Message
+from core.errors import ConfigError, WorkerError
+from core.settings import REPO_ROOT
 
 INTENTS = ("CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY")
 DEFAULT_CASES = REPO_ROOT / "tests" / "eval" / "routing_cases.yaml"
@@ -102,8 +102,10 @@ def load_cases(path: Path) -> list[RoutingCase]:
             cases.append(RoutingCase.model_validate(item))
         except ValidationError as exc:
             where = item.get("id", f"#{index}") if isinstance(item, dict) else f"#{index}"
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                 for e in exc.errors(include_url=False, include_input=False))
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                for e in exc.errors(include_url=False, include_input=False)
+            )
             raise ConfigError(f"routing cases file {path}, case {where}: {problems}") from None
     seen: set[str] = set()
     for case in cases:
@@ -121,36 +123,52 @@ async def route_cases(cases: list[RoutingCase], llm, min_confidence: float) -> l
     from nodes.route_intent import route_intent
 
     # Routing touches only the model; the other adapters are never called.
-    runtime = Runtime(context=Context(llm=llm, vm=None, memory=None, min_confidence=min_confidence,
-                                      catalog_max_searches=1, memory_top_k=1))
+    runtime = Runtime(
+        context=Context(
+            llm=llm, vm=None, memory=None, min_confidence=min_confidence, catalog_max_searches=1, memory_top_k=1
+        )
+    )
     gate = asyncio.Semaphore(CONCURRENCY)
 
     async def one(case: RoutingCase) -> CaseResult:
-        base = dict(id=case.id, message=case.message, history_turns=len(case.history), tags=case.tags,
-                    expected=case.expected)
+        base = dict(
+            id=case.id, message=case.message, history_turns=len(case.history), tags=case.tags, expected=case.expected
+        )
         async with gate:
             try:
                 update = await route_intent({"conversation_history": case.conversation()}, runtime)
             except WorkerError as exc:  # a failing remote model is a wrong answer, not a crashed eval
-                return CaseResult(**base, predicted="ERROR", proposed=None, confidence=None,
-                                  error=f"{exc.code}: {exc.message}")
+                return CaseResult(
+                    **base, predicted="ERROR", proposed=None, confidence=None, error=f"{exc.code}: {exc.message}"
+                )
         route = update["route"]
-        return CaseResult(**base, predicted=route["intent"], proposed=route.get("proposed"),
-                          confidence=route.get("confidence"))
+        return CaseResult(
+            **base, predicted=route["intent"], proposed=route.get("proposed"), confidence=route.get("confidence")
+        )
 
     return list(await asyncio.gather(*(one(c) for c in cases)))
 
 
-def summarize(results: list[CaseResult], cases: list[RoutingCase], *, provider: str, cases_file: str,
-              min_confidence: float, seconds: float) -> RoutingReport:
+def summarize(
+    results: list[CaseResult],
+    cases: list[RoutingCase],
+    *,
+    provider: str,
+    cases_file: str,
+    min_confidence: float,
+    seconds: float,
+) -> RoutingReport:
     by_id = {c.id: c for c in cases}
-    subsets = {"multi_turn": _accuracy([r for r in results if by_id[r.id].multi_turn]),
-               "single_turn": _accuracy([r for r in results if not by_id[r.id].multi_turn])}
+    subsets = {
+        "multi_turn": _accuracy([r for r in results if by_id[r.id].multi_turn]),
+        "single_turn": _accuracy([r for r in results if not by_id[r.id].multi_turn]),
+    }
     for tag in TAG_SUBSETS:
         subsets[tag] = _accuracy([r for r in results if tag in r.tags])
     predicted_labels = list(INTENTS) + (["ERROR"] if any(r.predicted == "ERROR" for r in results) else [])
-    matrix = [[sum(1 for r in results if r.expected == e and r.predicted == p) for p in predicted_labels]
-              for e in INTENTS]
+    matrix = [
+        [sum(1 for r in results if r.expected == e and r.predicted == p) for p in predicted_labels] for e in INTENTS
+    ]
     per_class = {}
     for intent in INTENTS:
         tp = sum(1 for r in results if r.expected == intent and r.predicted == intent)
@@ -159,61 +177,100 @@ def summarize(results: list[CaseResult], cases: list[RoutingCase], *, provider: 
         precision = tp / predicted if predicted else 0.0
         recall = tp / support if support else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[intent] = {"precision": round(precision, 4), "recall": round(recall, 4),
-                             "f1": round(f1, 4), "support": support, "predicted": predicted}
+        per_class[intent] = {
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "support": support,
+            "predicted": predicted,
+        }
     overall = _accuracy(results)
     return RoutingReport(
-        provider=provider, cases_file=cases_file, min_confidence=min_confidence,
-        total=overall["total"], correct=overall["correct"], accuracy=overall["accuracy"],
-        subsets=subsets, per_class=per_class,
-        confusion={"rows": "expected", "columns": "predicted", "labels": predicted_labels,
-                   "expected_labels": list(INTENTS), "matrix": matrix},
+        provider=provider,
+        cases_file=cases_file,
+        min_confidence=min_confidence,
+        total=overall["total"],
+        correct=overall["correct"],
+        accuracy=overall["accuracy"],
+        subsets=subsets,
+        per_class=per_class,
+        confusion={
+            "rows": "expected",
+            "columns": "predicted",
+            "labels": predicted_labels,
+            "expected_labels": list(INTENTS),
+            "matrix": matrix,
+        },
         misrouted=[asdict(r) for r in results if not r.correct],
-        seconds=round(seconds, 2), cases=[asdict(r) for r in results],
+        seconds=round(seconds, 2),
+        cases=[asdict(r) for r in results],
     )
 
 
 def _accuracy(results: list[CaseResult]) -> dict[str, Any]:
     correct = sum(1 for r in results if r.correct)
-    return {"total": len(results), "correct": correct,
-            "accuracy": round(correct / len(results), 4) if results else None}
+    return {
+        "total": len(results),
+        "correct": correct,
+        "accuracy": round(correct / len(results), 4) if results else None,
+    }
 
 
-async def evaluate_routing(cases: list[RoutingCase], llm, *, min_confidence: float,
-                           cases_file: str = "") -> RoutingReport:
+async def evaluate_routing(
+    cases: list[RoutingCase], llm, *, min_confidence: float, cases_file: str = ""
+) -> RoutingReport:
     started = time.perf_counter()
     results = await route_cases(cases, llm, min_confidence)
-    return summarize(results, cases, provider=getattr(llm, "name", type(llm).__name__),
-                     cases_file=cases_file, min_confidence=min_confidence,
-                     seconds=time.perf_counter() - started)
+    return summarize(
+        results,
+        cases,
+        provider=getattr(llm, "name", type(llm).__name__),
+        cases_file=cases_file,
+        min_confidence=min_confidence,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def format_report(report: RoutingReport) -> str:
-    short = {"CHAT_RESPONSE": "CHAT", "GENERATE_ROUTINE": "GENERATE", "UPDATE_ROUTINE": "UPDATE",
-             "CLARIFY": "CLARIFY", "ERROR": "ERROR"}
-    lines = [f"routing eval · provider {report.provider} · {report.total} cases · "
-             f"min confidence {report.min_confidence:g} · {report.seconds:g}s",
-             f"accuracy {report.accuracy:.3f} ({report.correct}/{report.total})", ""]
+    short = {
+        "CHAT_RESPONSE": "CHAT",
+        "GENERATE_ROUTINE": "GENERATE",
+        "UPDATE_ROUTINE": "UPDATE",
+        "CLARIFY": "CLARIFY",
+        "ERROR": "ERROR",
+    }
+    lines = [
+        f"routing eval · provider {report.provider} · {report.total} cases · "
+        f"min confidence {report.min_confidence:g} · {report.seconds:g}s",
+        f"accuracy {report.accuracy:.3f} ({report.correct}/{report.total})",
+        "",
+    ]
     lines.append("subset          accuracy   n")
     for name, sub in report.subsets.items():
         if sub["total"]:
             lines.append(f"  {name:<13} {sub['accuracy']:.3f} {sub['total']:>5}")
     lines += ["", "class       precision  recall     f1  support"]
     for intent, m in report.per_class.items():
-        lines.append(f"  {short[intent]:<9} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>6.3f}"
-                     f" {m['support']:>8}")
+        lines.append(
+            f"  {short[intent]:<9} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>6.3f} {m['support']:>8}"
+        )
     labels = report.confusion["labels"]
-    lines += ["", "confusion (rows expected, columns predicted)",
-              "  " + " " * 10 + "".join(f"{short[label]:>10}" for label in labels)]
-    for intent, row in zip(report.confusion["expected_labels"], report.confusion["matrix"]):
+    lines += [
+        "",
+        "confusion (rows expected, columns predicted)",
+        "  " + " " * 10 + "".join(f"{short[label]:>10}" for label in labels),
+    ]
+    for intent, row in zip(report.confusion["expected_labels"], report.confusion["matrix"], strict=False):
         lines.append(f"  {short[intent]:<10}" + "".join(f"{n:>10}" for n in row))
     lines += ["", f"misrouted: {len(report.misrouted)}"]
     for miss in report.misrouted:
         turns = f" (+{miss['history_turns']} turns)" if miss["history_turns"] else ""
         confidence = f"{miss['confidence']:.2f}" if miss["confidence"] is not None else "-"
-        lines.append(f"  {miss['id']}: {miss['message']!r}{turns} expected {short[miss['expected']]},"
-                     f" got {short[miss['predicted']]} (proposed {miss['proposed']}, confidence {confidence})"
-                     + (f" {miss['error']}" if miss["error"] else ""))
+        lines.append(
+            f"  {miss['id']}: {miss['message']!r}{turns} expected {short[miss['expected']]},"
+            f" got {short[miss['predicted']]} (proposed {miss['proposed']}, confidence {confidence})"
+            + (f" {miss['error']}" if miss["error"] else "")
+        )
     return "\n".join(lines)
 
 
@@ -222,15 +279,19 @@ def eval_command(argv: list[str]) -> int:
     2 unusable arguments, cases or configuration."""
     parser = argparse.ArgumentParser(prog="reppy-worker eval", description="Measure the worker's answer quality.")
     parser.add_argument("suite", choices=["routing"], help="what to measure")
-    parser.add_argument("--provider", choices=["offline", "gemini"],
-                        help="model provider (default: LLM_PROVIDER, resolved as for requests)")
+    parser.add_argument(
+        "--provider",
+        choices=["offline", "gemini"],
+        help="model provider (default: LLM_PROVIDER, resolved as for requests)",
+    )
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="labelled cases (YAML)")
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="where to write the JSON report")
-    parser.add_argument("--fail-under", type=float, metavar="ACCURACY",
-                        help="exit 1 when the overall accuracy is below this")
+    parser.add_argument(
+        "--fail-under", type=float, metavar="ACCURACY", help="exit 1 when the overall accuracy is below this"
+    )
     args = parser.parse_args(argv)
 
-    from worker.cli import _settings  # the CLI's own settings + logging set-up, shared by sub-commands
+    from app.cli import _settings  # the CLI's own settings + logging set-up, shared by sub-commands
 
     settings = _settings(llm_provider=args.provider)
     if settings is None:
@@ -241,8 +302,9 @@ def eval_command(argv: list[str]) -> int:
     except WorkerError as exc:
         print(f"reppy-worker eval: {exc.message}", file=sys.stderr)
         return 2
-    report = asyncio.run(evaluate_routing(cases, llm, min_confidence=settings.ROUTER_MIN_CONFIDENCE,
-                                          cases_file=str(args.cases)))
+    report = asyncio.run(
+        evaluate_routing(cases, llm, min_confidence=settings.ROUTER_MIN_CONFIDENCE, cases_file=str(args.cases))
+    )
     print(format_report(report))
     try:
         args.report.parent.mkdir(parents=True, exist_ok=True)
@@ -260,6 +322,6 @@ def eval_command(argv: list[str]) -> int:
 def _model_provider(settings):
     """The provider exactly as requests get it, from the composition root. Routing needs nothing
     else, so the other adapters are left out (no VM client, no Qdrant lock, no emitters)."""
-    from worker.dependencies import build_dependencies
+    from app.dependencies import build_dependencies
 
     return build_dependencies(settings, vm=None, memory=None, tokens=None, results=None).llm

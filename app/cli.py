@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["vm-stub"]:
         return vm_stub(argv[1:])
     if argv[:1] == ["eval"]:
-        from worker.evaluation import eval_command
+        from app.evaluation import eval_command
 
         return eval_command(argv[1:])
     if argv[:1] == ["bench"]:
@@ -48,15 +48,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench(argv: list[str]) -> int:
-    # bench/ sits beside worker/ in a checkout (it reuses the stand-ins under tests/).
+    # bench/ sits beside app/ in a checkout (it reuses the stand-ins under tests/).
     root = str(Path(__file__).resolve().parent.parent)
     if root not in sys.path:
         sys.path.insert(0, root)
     try:
         from bench.cli import main as bench_main
     except ImportError:
-        print("reppy-worker bench: run it from a source checkout (bench/ and tests/ are not installed)",
-              file=sys.stderr)
+        print(
+            "reppy-worker bench: run it from a source checkout (bench/ and tests/ are not installed)", file=sys.stderr
+        )
         return 2
     return bench_main(argv)
 
@@ -86,9 +87,9 @@ def run(argv: list[str]) -> int:
 
 
 async def _run_one(raw: str | bytes | dict, settings) -> int:
-    from worker.dependencies import build_dependencies
-    from worker.errors import WorkerError
-    from worker.runner import handle
+    from app.dependencies import build_dependencies
+    from app.runner import handle
+    from core.errors import WorkerError
 
     try:
         deps = build_dependencies(settings)
@@ -100,21 +101,22 @@ async def _run_one(raw: str | bytes | dict, settings) -> int:
     finally:
         await deps.aclose()
     if outcome.status == "INVALID" and outcome.request_id is None:
-        print("reppy-worker: invalid request (see the log above); no requestId to report it under",
-              file=sys.stderr)
+        print("reppy-worker: invalid request (see the log above); no requestId to report it under", file=sys.stderr)
     return EXIT_CODES[outcome.status]
 
 
 def _settings(**overrides):
-    from worker.logs import configure_logging
-    from worker.settings import Settings
+    from app.logs import configure_logging
+    from core.settings import Settings
 
     try:
-        settings = Settings(**{k.upper() if k != "vm_url" else "VM_INTERNAL_BASE_URL": v
-                               for k, v in overrides.items() if v is not None})
+        settings = Settings(
+            **{k.upper() if k != "vm_url" else "VM_INTERNAL_BASE_URL": v for k, v in overrides.items() if v is not None}
+        )
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                             for e in exc.errors(include_url=False, include_input=False))
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
+        )
         print(f"reppy-worker: invalid configuration: {problems}", file=sys.stderr)
         return None
     configure_logging(settings)
@@ -138,8 +140,9 @@ def _read_request(args) -> str | bytes | dict | None:
 
 
 def vm_stub(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="reppy-worker vm-stub",
-                                     description="Serve the embedded VM Internal API over HTTP.")
+    parser = argparse.ArgumentParser(
+        prog="reppy-worker vm-stub", description="Serve the embedded VM Internal API over HTTP."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--prefix", default="/internal")
@@ -148,13 +151,11 @@ def vm_stub(argv: list[str]) -> int:
     if settings is None:
         return 2
     if settings.VM_INTERNAL_TOKEN is None:
-        print("reppy-worker vm-stub: set VM_INTERNAL_TOKEN (clients must send it as a Bearer token)",
-              file=sys.stderr)
+        print("reppy-worker vm-stub: set VM_INTERNAL_TOKEN (clients must send it as a Bearer token)", file=sys.stderr)
         return 2
     from adapters.vm_api.stub_server import VMStubServer
 
-    server = VMStubServer(args.host, args.port, settings.VM_INTERNAL_TOKEN.get_secret_value(),
-                          prefix=args.prefix)
+    server = VMStubServer(args.host, args.port, settings.VM_INTERNAL_TOKEN.get_secret_value(), prefix=args.prefix)
     # One machine-readable line, so scripts and tests learn the port.
     print(json.dumps({"vm_stub": server.base_url}), flush=True)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from worker.settings import Settings
+from core.settings import Settings
 
 
 class RedactSecrets(logging.Filter):
@@ -26,8 +26,11 @@ class RedactSecrets(logging.Filter):
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    secrets = [v.get_secret_value() for v in (settings.GOOGLE_API_KEY, settings.VM_INTERNAL_TOKEN,
-                                              settings.QDRANT_API_KEY) if v is not None]
+    secrets = [
+        v.get_secret_value()
+        for v in (settings.GOOGLE_API_KEY, settings.VM_INTERNAL_TOKEN, settings.QDRANT_API_KEY)
+        if v is not None
+    ]
     handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
