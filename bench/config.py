@@ -19,7 +19,7 @@ class ModelSpeed:
 
 @dataclass(frozen=True)
 class OutputTokens:
-    """Output tokens per node (the figures of README's "What a request costs")."""
+    """Output tokens per node (the figures of docs/gemini.md "What a request costs")."""
 
     route: int = 40
     plan: int = 50

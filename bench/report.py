@@ -77,7 +77,7 @@ def write(figures: dict[str, Any], path: Path) -> None:
 
 
 def table(figures: dict[str, Any]) -> str:
-    """Markdown, so README can show exactly what a run printed."""
+    """Markdown, so docs can show exactly what a run printed."""
     realistic = figures["details"]["realistic"]["intents"]
     overhead = figures["details"]["overhead"]
     lines = [

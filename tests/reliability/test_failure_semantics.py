@@ -1,4 +1,4 @@
-"""The rows of README "Failure semantics" that other test files do not already prove, each through
+"""The rows of docs/failure-semantics.md that other test files do not already prove, each through
 the real client against a stand-in on 127.0.0.1 and through the runner: every fault ends in exactly
 one result event, with the status, code and meta the table promises."""
 
