@@ -1,14 +1,30 @@
 """Wire contracts fixed by the seed. Field names are exactly the seed's (camelCase ids,
-snake_case `conversation_history`)."""
+snake_case `conversation_history`).
+
+Requests are read tolerantly: fields the worker does not use are ignored (their names logged at
+DEBUG, never their values), `metadata: null` is `{}`, `stream: null` is the default, and integer
+ids (backends with Long ids send numbers) are read as their decimal strings. What is rejected makes
+a request unanswerable or unsafe: no user turn, wrong types of the fields used, ids that cannot be
+one URL path segment, sizes past the limits. Events are written exactly."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from core.errors import InvalidRequest
 
@@ -17,11 +33,28 @@ MAX_TURNS = 2_000
 MAX_METADATA_BYTES = 16_384
 MAX_METADATA_DEPTH = 6
 MAX_BODY_BYTES = 4 * 1024 * 1024
-MAX_FIELD_NAME_CHARS = 40  # of an unknown field's name, when an error message names it
+MAX_FIELD_NAME_CHARS = 40  # of an unknown field's name, when an error message or a log line names it
+MAX_IGNORED_NAMES_LOGGED = 10
+
+log = logging.getLogger("reppy.contracts")
 
 # Ids reach URL paths and log lines: keep them to a safe, unambiguous alphabet.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 _ID_RE = re.compile(ID_PATTERN)
+
+
+def _integer_id(value: Any) -> Any:
+    """An integer id as its decimal string (a JSON `true` is not an integer)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A string of the id alphabet, or a non-negative integer (read as its decimal string).
+RequestId = Annotated[
+    str,
+    BeforeValidator(_integer_id),
+    Field(pattern=ID_PATTERN),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": ID_PATTERN}, {"type": "integer", "minimum": 0}]}),
+]
 
 Role = Literal["user", "assistant", "system"]
 Status = Literal["SUCCEEDED", "FAILED", "CLARIFY"]
@@ -29,7 +62,7 @@ Intent = Literal["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="ignore")
 
     role: Role
     content: str = Field(min_length=1, max_length=MAX_CONTENT_CHARS)
@@ -45,13 +78,21 @@ class Message(BaseModel):
 
 
 class WorkerRequest(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="ignore", title="Request")
 
-    requestId: str = Field(pattern=ID_PATTERN)
-    userId: str = Field(pattern=ID_PATTERN)
+    requestId: RequestId
+    userId: RequestId
     conversation_history: list[Message] = Field(min_length=1, max_length=MAX_TURNS)
-    stream: bool = True
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    stream: Annotated[
+        bool,
+        BeforeValidator(lambda value: True if value is None else value),
+        WithJsonSchema({"type": ["boolean", "null"], "default": True, "description": "null: the default"}),
+    ] = True
+    metadata: Annotated[
+        dict[str, Any],
+        BeforeValidator(lambda value: {} if value is None else value),
+        WithJsonSchema({"type": ["object", "null"], "description": "null: {}"}),
+    ] = Field(default_factory=dict)
 
     @field_validator("metadata")
     @classmethod
@@ -132,11 +173,25 @@ def parse_request(raw: bytes | str | dict) -> WorkerRequest:
     if not isinstance(raw, dict):
         raise InvalidRequest("request must be a JSON object")
     try:
-        return WorkerRequest.model_validate(raw)
+        request = WorkerRequest.model_validate(raw)
     except ValidationError as exc:
         error = InvalidRequest(describe_validation_error(exc))
         error.request_id = readable_request_id(raw)
         raise error from None
+    if log.isEnabledFor(logging.DEBUG) and (ignored := ignored_fields(raw)):
+        log.debug("request %s: ignored fields the worker does not use: %s", request.requestId, ", ".join(ignored))
+    return request
+
+
+def ignored_fields(raw: dict) -> list[str]:
+    """The names (shortened, escaped; never values) of the request's fields the worker does not use,
+    top-level and in turns (`conversation_history.timestamp`), each once."""
+    names = [_field_name(k) for k in raw if k not in WorkerRequest.model_fields]
+    for turn in raw.get("conversation_history") or []:
+        names += [f"conversation_history.{_field_name(k)}" for k in turn if k not in Message.model_fields]
+    unique = list(dict.fromkeys(names))
+    more = len(unique) - MAX_IGNORED_NAMES_LOGGED
+    return unique[:MAX_IGNORED_NAMES_LOGGED] + ([f"(+{more} more)"] if more > 0 else [])
 
 
 def _load_json(text: str) -> Any:
@@ -161,7 +216,7 @@ def _salvage_request_id(body: bytes) -> str | None:
 
 
 def readable_request_id(raw: dict) -> str | None:
-    value = raw.get("requestId")
+    value = _integer_id(raw.get("requestId"))
     return value if isinstance(value, str) and _ID_RE.fullmatch(value) else None
 
 
@@ -174,10 +229,10 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "invalid request: " + "; ".join(parts)
 
 
-def _field_name(part: str | int) -> str:
+def _field_name(part: Any) -> str:
     """A location part as it may appear in a message: an unknown field's name is input too, so it
     is shortened and its control characters escaped (it ends up in logs and in the result)."""
-    if isinstance(part, int):
+    if not isinstance(part, str):
         return str(part)
     shown = part if len(part) <= MAX_FIELD_NAME_CHARS else part[:MAX_FIELD_NAME_CHARS] + "…"
     return shown if shown.isprintable() else json.dumps(shown)[1:-1]

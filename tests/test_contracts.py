@@ -1,8 +1,10 @@
-"""Wire contracts: field names exactly as the seed writes them; strict, readable validation."""
+"""Wire contracts: field names exactly as the seed writes them; a tolerant reader that rejects only
+what makes a request unanswerable or unsafe, with readable messages."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 
@@ -65,9 +67,20 @@ def with_(**changes):
         (with_(userId="a/b"), "userId"),
         (with_(userId="%2e%2e/x"), "userId"),
         (with_(userId=""), "userId"),
-        (with_(userId=12345), "userId"),
+        (with_(userId=-5), "userId"),  # "-5" is not an id
+        (with_(userId=True), "userId"),  # a JSON boolean is not an integer id
+        (with_(userId=1.5), "userId"),
+        (with_(userId=None), "userId"),
         (with_(stream="yes"), "stream"),
-        (with_(extra_field=1), "extra_field"),
+        (with_(stream=1), "stream"),
+        (with_(metadata=["a"]), "metadata"),
+        (with_(conversation_history=[{"role": "user", "content": 42}]), "content"),
+        (with_(conversation_history=[{"role": "USER", "content": "hi"}]), "role"),
+        (with_(conversation_history=[{"text": "hi"}]), "role"),
+        (
+            {k: v for k, v in SEED_EXAMPLE.items() if k != "conversation_history"} | {"conversationHistory": []},
+            "conversation_history",
+        ),
         (with_(metadata={"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}), "nested"),
         (with_(metadata={"blob": "x" * 20000}), "larger"),
     ],
@@ -94,6 +107,71 @@ def test_unreadable_bodies(raw, message):
     with pytest.raises(InvalidRequest, match=message) as info:
         parse_request(raw)
     assert info.value.request_id is None
+
+
+TURN = {"role": "user", "content": "오늘 운동 뭐 해야 돼?"}
+
+
+@pytest.mark.parametrize(
+    "raw, read_as",
+    [
+        (with_(createdAt="2026-11-26T02:00:00Z"), {}),
+        (with_(conversation_history=[{**TURN, "timestamp": 1703123456789, "id": 7}]), {}),
+        (with_(metadata=None), {"metadata": {}}),
+        (with_(stream=None), {"stream": True}),
+        ({k: v for k, v in SEED_EXAMPLE.items() if k not in ("stream", "metadata")}, {}),
+        (with_(userId=67890), {"userId": "67890"}),
+        (with_(requestId=9007199254740993), {"requestId": "9007199254740993"}),  # a Long, beyond float precision
+        (with_(requestId=0, userId=0), {"requestId": "0", "userId": "0"}),
+        (with_(metadata={"locale": "ko-KR", "client": {"app": "ios", "version": "3.1.0"}}), {}),
+        (with_(conversation_history=[{"role": "system", "content": "be brief"}, TURN]), {}),
+        (with_(**{"x" * 500: 1, "traceId": None, "tags": ["a"]}), {}),
+    ],
+    ids=[
+        "extra-top-level-field",
+        "extra-turn-fields",
+        "metadata-null",
+        "stream-null",
+        "stream-and-metadata-absent",
+        "integer-userId",
+        "integer-requestId-long",
+        "zero-ids",
+        "metadata-of-any-shape",
+        "system-turn-first",
+        "odd-unknown-fields",
+    ],
+)
+def test_odd_but_answerable_requests_are_read(raw, read_as):
+    request = parse_request(raw).model_dump()
+    expected = {**SEED_EXAMPLE, "requestId": "req-12345", **read_as}
+    if "conversation_history" in raw:
+        expected["conversation_history"] = [
+            {"role": t["role"], "content": t["content"]} for t in raw["conversation_history"]
+        ]
+    for key in ("stream", "metadata"):
+        if key not in read_as and raw.get(key) is not None:
+            expected[key] = raw[key]
+    assert request == expected
+
+
+def test_ignored_field_names_are_logged_at_debug_without_values(caplog):
+    caplog.set_level(logging.DEBUG, logger="reppy.contracts")
+    raw = with_(
+        createdAt="secret-2026", conversation_history=[{**TURN, "timestamp": "private-value"}], **{"k\x1b[31m": "v"}
+    )
+    parse_request(raw)
+    (record,) = [r for r in caplog.records if r.name == "reppy.contracts"]
+    assert record.levelno == logging.DEBUG
+    message = record.getMessage()
+    assert "createdAt" in message and "conversation_history.timestamp" in message
+    assert "secret-2026" not in message and "private-value" not in message
+    assert "\x1b" not in message and message.isprintable()
+
+
+def test_integer_request_id_is_reported_on_a_rejection():
+    with pytest.raises(InvalidRequest) as info:
+        parse_request(with_(requestId=12345, conversation_history=[]))
+    assert info.value.request_id == "12345"
 
 
 def test_unusable_request_id_is_not_reported():

@@ -77,11 +77,12 @@ def corpus() -> list[Case]:
     """Each dict case carries requestId `bad-<name>` when it is meant to be readable."""
     r = "bad-{}".format
     return [
-        # wrong types
-        case("requestId-int", {**valid("x"), "requestId": 12345}, readable=False),
+        # wrong types (integer ids are read as their decimal strings: see ACCEPTED below)
+        case("requestId-float", {**valid("x"), "requestId": 12345.5}, readable=False),
+        case("requestId-bool", {**valid("x"), "requestId": True}, readable=False),
         case("requestId-null", {**valid("x"), "requestId": None}, readable=False),
         case("requestId-list", {**valid("x"), "requestId": ["bad-1"]}, readable=False),
-        case("userId-int", valid(r("userId-int"), userId=67890)),
+        case("userId-negative-int", valid(r("userId-negative-int"), userId=-67890)),
         case("userId-list", valid(r("userId-list"), userId=["user-67890"])),
         case("history-string", valid(r("history-string"), conversation_history="오늘 운동 뭐 해야 돼?")),
         case("history-object", valid(r("history-object"), conversation_history={"role": "user", "content": "hi"})),
@@ -106,8 +107,7 @@ def corpus() -> list[Case]:
         ),
         case("content-empty", valid(r("content-empty"), conversation_history=[{"role": "user", "content": ""}])),
         case("content-blank", valid(r("content-blank"), conversation_history=[{"role": "user", "content": " \n\t "}])),
-        case("extra-field", valid(r("extra-field"), admin=True)),
-        case("extra-field-huge-name", {**valid(r("extra-field-huge-name")), "k\x1b[31m" + "x" * 10_000: 1}),
+        case("metadata-string", valid(r("metadata-string"), metadata="{}")),
         case(
             "lone-surrogate",
             valid(r("lone-surrogate"), conversation_history=[{"role": "user", "content": "hi \ud800 there"}]),
@@ -180,6 +180,14 @@ def corpus() -> list[Case]:
 
 CORPUS = corpus()
 
+# Once part of the corpus above, now answered: the seed never forbids them (the tolerant reader).
+ACCEPTED = {
+    "requestId-int": {**valid("x"), "requestId": 12345},
+    "userId-int": valid("ok-userId-int", userId=67890),
+    "extra-field": valid("ok-extra-field", admin=True),
+    "extra-field-huge-name": {**valid("ok-extra-field-huge-name"), "k\x1b[31m" + "x" * 10_000: 1},
+}
+
 
 def size_of(raw: Any) -> int:
     if isinstance(raw, (bytes, str)):
@@ -235,6 +243,18 @@ async def test_bad_input_is_one_typed_failure(bad, rejecting_deps, vm_stub, capl
     assert not [r for r in caplog.records if r.exc_info], "no traceback is logged for bad input"
     assert "Traceback" not in caplog.text
     assert peak < MEMORY_ALLOWANCE_BYTES + MEMORY_FACTOR * size_of(bad.raw), f"peak {peak} bytes"
+
+
+@pytest.mark.parametrize("name", list(ACCEPTED))
+async def test_odd_but_answerable_input_is_answered(name, deps, events, caplog):
+    caplog.set_level(logging.DEBUG)
+    raw = ACCEPTED[name]
+    outcome = await handle(raw, deps)
+    assert outcome.status == "SUCCEEDED", outcome
+    (result,) = events.results
+    assert result.requestId == str(raw["requestId"]) and result.final["reply"]
+    assert "x" * 100 not in caplog.text, "an unknown field's name is logged shortened"
+    assert "\x1b" not in caplog.text
 
 
 async def test_a_bad_batch_is_answered_item_by_item_and_never_retried(rejecting_deps, ledger):
