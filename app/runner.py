@@ -22,6 +22,8 @@ from core.contracts import (
     parse_request,
 )
 from core.errors import InvalidRequest, WorkerError
+from core.lang import is_korean
+from core.replies import with_reply
 from core.usage import summarize_usage
 
 log = logging.getLogger("reppy.runner")
@@ -130,10 +132,11 @@ class _Run:
         status = self.state.get("status")
         if status not in ("SUCCEEDED", "CLARIFY"):
             return self.failure({"code": "INTERNAL", "message": "the graph ended without a result", "retryable": True})
+        korean = is_korean(self.request.conversation_history[-1].content)
         return ResultEvent(
             requestId=self.request.requestId,
             status=status,
-            final=self.state.get("final"),
+            final=with_reply(self.state.get("final"), korean=korean, context=self.state.get("context")),
             error=None,
             usage=self._usage(),
             meta=self._meta(),

@@ -6,15 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MUSCLE_NAMES = {
-    "CHEST": ("가슴", "chest"),
-    "BACK": ("등", "back"),
-    "LEGS": ("하체", "legs"),
-    "SHOULDERS": ("어깨", "shoulders"),
-    "ARMS": ("팔", "arms"),
-    "CORE": ("코어", "core"),
-    "GLUTES": ("둔근", "glutes"),
-}
+from core.names import count, exercise_name, readable_code
 
 
 def todays_routine(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -35,18 +27,16 @@ def last_performed(routines: list[dict[str, Any]]) -> dict[str, Any] | None:
     return max(performed, key=lambda r: str(r["last_performed_at"])) if performed else None
 
 
-def exercise_name(item: dict[str, Any], korean: bool) -> str:
-    code = item["exercise_code"]
-    if korean:
-        return item.get("exercise_name") or item.get("name_ko") or item.get("name_en") or code
-    return item.get("name_en") or code.replace("_", " ").title()
-
-
 def plan_line(item: dict[str, Any], korean: bool) -> str:
+    """ "바벨 벤치프레스 4세트 × 8회 · 70kg"; numbers the VM did not send are shown as "?"."""
     name = exercise_name(item, korean)
+    sets, reps = item.get("sets"), item.get("reps")
+    if count(sets) == "?" and count(reps) == "?":
+        line = f"{name} (세트·횟수 미정)" if korean else f"{name} (sets and reps not set)"
+    else:
+        line = f"{name} {count(sets)}세트 × {count(reps)}회" if korean else f"{name} {count(sets)} × {count(reps)}"
     weight = item.get("weight_kg")
-    line = f"{name} {item['sets']}세트 × {item['reps']}회" if korean else f"{name} {item['sets']} × {item['reps']}"
-    return line + (f" · {weight:g}kg" if weight else "")
+    return line + (f" · {weight:g}kg" if isinstance(weight, (int, float)) and weight else "")
 
 
 def render_routines(routines: list[dict[str, Any]]) -> str:
@@ -80,13 +70,18 @@ def render_memory(memories: list[dict[str, Any]]) -> str:
 
 
 def render_catalog(items: list[dict[str, Any]]) -> str:
+    """One line per item with what the VM sent: names, muscle group and equipment when present."""
     if not items:
         return "(none)"
-    return "\n".join(
-        f"- {i['exercise_code']}: {i.get('name_ko', '')} / {i.get('name_en', '')} "
-        f"({i.get('main_muscle_code', '')}, {i.get('equipment', '')})"
-        for i in items
-    )
+    lines = []
+    for item in items:
+        names = " / ".join(dict.fromkeys(n for n in (item.get("name_ko"), item.get("name_en")) if n))
+        facts = ", ".join(str(item[k]) for k in ("main_muscle_code", "equipment") if item.get(k))
+        lines.append(
+            f"- {item['exercise_code']}: {names or readable_code(item['exercise_code'])}"
+            + (f" ({facts})" if facts else "")
+        )
+    return "\n".join(lines)
 
 
 def render_conversation(conversation: list[dict[str, str]]) -> str:

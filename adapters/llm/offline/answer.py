@@ -7,7 +7,6 @@ import re
 from typing import Any
 
 from adapters.llm.context_view import (
-    MUSCLE_NAMES,
     exercise_name,
     last_performed,
     plan_line,
@@ -15,6 +14,7 @@ from adapters.llm.context_view import (
 )
 from adapters.llm.offline.text import fold
 from core.lang import is_korean
+from core.names import muscle_name
 from core.schemas import ChatPlan
 
 GOAL_ADVICE = {
@@ -179,14 +179,16 @@ def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) 
     in_routines = {p["exercise_code"]: (r, p) for r in context.get("active_routines") or [] for p in r.get("plans", [])}
     lines = []
     for item in _best_matches(plan.search_terms, catalog):
-        muscle = MUSCLE_NAMES.get(
-            item.get("main_muscle_code"), (item.get("main_muscle_code"), item.get("main_muscle_code"))
-        )
-        equipment = str(item.get("equipment", "")).lower()
+        muscle = muscle_name(item.get("main_muscle_code"), ko) if item.get("main_muscle_code") else None
+        equipment = str(item.get("equipment") or "").lower()
         if ko:
-            line = f"• {item.get('name_ko')}({item.get('name_en')}) — {muscle[0]} 운동, 장비: {equipment}."
+            shown, english = exercise_name(item, ko), item.get("name_en")
+            line = f"• {shown}" + (f"({english})" if english and english != shown else "")
+            line += f" — {muscle} 운동" if muscle else ""
+            line += f", 장비: {equipment}." if equipment else "."
         else:
-            line = f"• {item.get('name_en')} — a {muscle[1]} exercise, equipment: {equipment}."
+            line = f"• {exercise_name(item, ko)}" + (f" — a {muscle} exercise" if muscle else "")
+            line += f", equipment: {equipment}." if equipment else "."
         if item["exercise_code"] in in_routines:
             routine, p = in_routines[item["exercise_code"]]
             line += (
