@@ -6,6 +6,7 @@
     reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
     reppy-worker eval routing              measure the router on the labelled cases
     reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
+    reppy-worker schema [NAME] [--write DIR]  the published JSON Schemas (request, events)
 
 Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration,
 130 interrupted (Ctrl-C).
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
         return eval_command(argv[1:])
     if argv[:1] == ["bench"]:
         return bench(argv[1:])
+    if argv[:1] == ["schema"]:
+        return schema(argv[1:])
     return run(argv)
 
 
@@ -60,6 +63,28 @@ def bench(argv: list[str]) -> int:
         )
         return 2
     return bench_main(argv)
+
+
+def schema(argv: list[str]) -> int:
+    from core.json_schemas import SCHEMAS, json_schema, schema_text
+
+    parser = argparse.ArgumentParser(
+        prog="reppy-worker schema", description="Print the published JSON Schemas of the wire contracts."
+    )
+    parser.add_argument("name", nargs="?", choices=list(SCHEMAS), help="one schema (default: all, by name)")
+    parser.add_argument("--write", type=Path, metavar="DIR", help="write <name>.schema.json files into DIR instead")
+    args = parser.parse_args(argv)
+    names = [args.name] if args.name else list(SCHEMAS)
+    if args.write is not None:
+        args.write.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            (args.write / f"{name}.schema.json").write_text(schema_text(name), encoding="utf-8")
+            print(args.write / f"{name}.schema.json")
+    elif args.name:
+        print(schema_text(args.name), end="")
+    else:
+        print(json.dumps({name: json_schema(name) for name in names}, ensure_ascii=False, indent=2))
+    return 0
 
 
 def run(argv: list[str]) -> int:

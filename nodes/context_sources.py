@@ -26,7 +26,9 @@ def missing(source: str, intent: str, error: dict[str, Any]) -> WorkerError:
     not the context: it stays VM_AUTH (not retryable), so operators see the real cause."""
     if error.get("code") == VMAuthError.code:
         return VMAuthError(error["message"])
+    # Retryable only when the cause was one of ours that says so (a VM timeout or 5xx): an unknown
+    # failure is not known to be transient.
     return ContextMissing(
         f"{source} is required for {intent} but could not be loaded: {error['message']}",
-        retryable=error.get("retryable", True),
+        retryable=error.get("code") is not None and bool(error.get("retryable")),
     )
