@@ -21,6 +21,13 @@ MUSCLE_NAMES = {
     "TRICEPS": ("삼두", "triceps"),
 }
 
+# Words in many exercise names, in each language: searched for a new program, so a VM whose search
+# matches names only (not muscle groups) still yields a catalog that covers every muscle group.
+COMMON_EXERCISES = {
+    "ko": ["스쿼트", "프레스", "로우", "데드리프트", "컬", "풀업", "레이즈", "런지", "플랭크", "플라이"],
+    "en": ["squat", "press", "row", "deadlift", "curl", "pull", "raise", "lunge", "plank", "fly"],
+}
+
 
 def readable_code(code: Any) -> str:
     """`BARBELL_BENCH_PRESS` → `Barbell Bench Press`."""

@@ -76,6 +76,18 @@ class Program(BaseModel):
     notes: str = ""
 
 
+class RoutinePlanItem(PlanItem):
+    """A plan of a routine the user already has: the VM may not know its sets or reps, and the
+    worker keeps what it does not change as it was."""
+
+    sets: int | None = Field(default=None, ge=0)
+    reps: int | None = Field(default=None, ge=0)
+
+
+class UpdatedRoutine(Routine):
+    plans: list[RoutinePlanItem] = Field(default_factory=list)
+
+
 class RoutineChange(BaseModel):
     op: Literal["swap", "add", "remove", "modify"]
     exercise_code: str
@@ -89,5 +101,5 @@ class RoutineUpdate(BaseModel):
     routine_name: str
     routine_order: int = Field(ge=1)
     changes: list[RoutineChange] = Field(min_length=1)
-    updated_routine: Routine
+    updated_routine: UpdatedRoutine
     summary: str

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from itertools import zip_longest
 from typing import Any
 
 from langgraph.runtime import Runtime
 
 from core.errors import ContextMissing
+from core.lang import is_korean
+from core.names import COMMON_EXERCISES, exercise_name
 from graph.context import Context
 from graph.state import State
 from nodes.context_sources import missing as missing_source
@@ -25,7 +28,9 @@ REQUIRED = {
     "GENERATE_ROUTINE": {"active_routines", "profile", "exercise_catalog"},
     "UPDATE_ROUTINE": {"active_routines"},
 }
-# A new program draws from every muscle group of the catalog.
+# A new program draws from every muscle group of the catalog: searched by muscle group (a VM whose
+# search knows them), and by exercise names (a VM whose search matches names only) — see
+# _program_search_terms.
 PROGRAM_SEARCH_TERMS = ["CHEST", "BACK", "LEGS", "SHOULDERS", "ARMS", "CORE", "GLUTES"]
 
 
@@ -38,7 +43,12 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     # A chat plan may need no context at all (general advice): then nothing is fetched.
     sources = (plan.get("required_context") or []) if plan else BASELINE[intent]
     user_id = state["userId"]
-    terms = _search_terms(intent, plan, state["route"], ctx.catalog_max_searches)
+    if intent == "GENERATE_ROUTINE":
+        terms = _program_search_terms(state, ctx.catalog_max_searches)
+    else:
+        terms = _search_terms(
+            plan.get("search_terms") or state["route"].get("search_terms") or [], ctx.catalog_max_searches
+        )
     memory_query = plan.get("memory_query") or last_message(state)
 
     fetchers = {
@@ -64,7 +74,10 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
             continue
         context[source] = outcome["value"]
     if intent == "GENERATE_ROUTINE" and not context.get("exercise_catalog"):
-        raise ContextMissing("the exercise catalog returned nothing to build a program from")
+        # An empty answer is an answer: a retry would get the same, so it is not retryable.
+        raise ContextMissing(
+            f"the exercise catalog returned nothing to build a program from ({len(terms)} searches)", retryable=False
+        )
     return {"context": context}
 
 
@@ -81,18 +94,26 @@ def _prefetched(state: State, wanted: list[str], memory_query: str) -> dict[str,
     return reused
 
 
-def _search_terms(intent: str, plan: dict, route: dict, cap: int) -> list[str]:
-    if intent == "GENERATE_ROUTINE":
-        terms = PROGRAM_SEARCH_TERMS
-    else:
-        terms = plan.get("search_terms") or route.get("search_terms") or []
+def _search_terms(terms: list[str], cap: int) -> list[str]:
     # "Bench Press", "bench  press " are one search; the first spelling is the one sent.
     unique: dict[str, str] = {}
     for term in terms:
-        cleaned = " ".join(term.split())
+        cleaned = " ".join(str(term).split())
         if cleaned:
             unique.setdefault(cleaned.casefold(), cleaned)
     return list(unique.values())[:cap]
+
+
+def _program_search_terms(state: State, cap: int) -> list[str]:
+    """The muscle groups, then up to `cap` names: the exercises already in the user's routines (as
+    the VM names them, else their readable code) alternating with common exercise words in the
+    user's language — so a VM whose search matches names only still finds a catalog."""
+    routines = ((state.get("prefetched") or {}).get("active_routines") or {}).get("value") or []
+    korean = is_korean(last_message(state))
+    known = [exercise_name(p, korean) for r in routines for p in r.get("plans") or [] if p.get("exercise_code")]
+    common = COMMON_EXERCISES["ko" if korean else "en"]
+    mixed = [t for pair in zip_longest(common, known) for t in pair if t]
+    return PROGRAM_SEARCH_TERMS + _search_terms(mixed, cap)
 
 
 async def _search_catalog(ctx: Context, terms: list[str]) -> list[dict[str, Any]]:

@@ -64,6 +64,14 @@ def update_problems(update: RoutineUpdate, original: dict[str, Any]) -> list[str
     actual = routine_diff(original, after)
     declared = declared_diff(update)
     problems += actual["other"]
+    # A routine's existing plans may lack numbers the VM never had; an exercise the update adds may not.
+    unsized = sorted(
+        p.exercise_code
+        for p in update.updated_routine.plans
+        if p.exercise_code in actual["added"] and (p.sets is None or p.reps is None)
+    )
+    if unsized:
+        problems.append(f"added exercises need sets and reps: {', '.join(unsized)}")
     for key in ("removed", "added"):
         if actual[key] != declared[key]:
             problems.append(f"{key} exercises: declared {sorted(declared[key])}, actually {sorted(actual[key])}")

@@ -31,7 +31,9 @@ class DemoStore:
         self._claimed: set[str] = set()
         self._lock = threading.Lock()
         self._index = [(_search_keys(item), item) for item in self._data["exercises"]]
-        self._muscles = {code: [_fold(n) for n in names] for code, names in self._data["muscle_names"].items()}
+        # Demo data with the seed's minimal fields has no muscle words: its search matches names only.
+        muscle_names = self._data.get("muscle_names") or {}
+        self._muscles = {code: [_fold(n) for n in names] for code, names in muscle_names.items()}
 
     def claim(self, request_id: str) -> bool:
         with self._lock:
@@ -60,7 +62,7 @@ class DemoStore:
         for position, (keys, item) in enumerate(self._index):
             if any(q == k for k in keys):
                 rank = 0
-            elif item["main_muscle_code"] in muscles:
+            elif item.get("main_muscle_code") in muscles:
                 rank = 1  # "가슴" lists the chest exercises in catalog order (compounds first)
             elif any(k.startswith(q) for k in keys):
                 rank = 2
@@ -74,5 +76,8 @@ class DemoStore:
 
 
 def _search_keys(item: dict[str, Any]) -> list[str]:
-    names = [item["exercise_code"], item["name_ko"], item["name_en"], *item.get("aliases", [])]
-    return [_fold(n) for n in names]
+    """The names an item is found by: its code (also as words: "bench press" finds
+    BARBELL_BENCH_PRESS), its names and aliases, whichever it has."""
+    code = item["exercise_code"]
+    names = [code, code.replace("_", " "), item.get("name_ko"), item.get("name_en"), *item.get("aliases", [])]
+    return [_fold(n) for n in names if n]

@@ -1,4 +1,6 @@
-"""In-process VM Internal API over the demo store: the default when VM_INTERNAL_BASE_URL is unset."""
+"""In-process VM Internal API over the demo store: the default when VM_INTERNAL_BASE_URL is unset.
+Its answers go through the same typed readers as the HTTP client's, so the graph sees the same
+shapes from both (counts as ints, unknown numbers as None)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from typing import Any
 
 from adapters.vm_api.base import default_profile
 from adapters.vm_api.demo import DemoStore
+from adapters.vm_api.responses import ActiveRoutines, CatalogPage, Profile, parse, plain
 
 
 class EmbeddedVMApi:
@@ -16,13 +19,15 @@ class EmbeddedVMApi:
         return self.store.claim(request_id)
 
     async def get_profile(self, user_id: str) -> dict[str, Any]:
-        return self.store.profile(user_id) or default_profile()
+        profile = self.store.profile(user_id)
+        return plain(parse(Profile, profile, "profile")) if profile else default_profile()
 
     async def get_active_routines(self, user_id: str) -> list[dict[str, Any]]:
-        return self.store.active_routines(user_id)
+        body = {"routines": self.store.active_routines(user_id)}
+        return [plain(r) for r in parse(ActiveRoutines, body, "active-routines").routines]
 
     async def search_exercises(self, query: str) -> list[dict[str, Any]]:
-        return self.store.search(query)
+        return [plain(i) for i in parse(CatalogPage, {"items": self.store.search(query)}, "search").items]
 
     async def aclose(self) -> None:
         return None

@@ -1,12 +1,18 @@
 """The VM Internal API's answers, typed. The seed shows `...` in every body, so each model names the
 fields the worker relies on and lets the rest through untouched (extra="allow"): a VM that adds a
-column never breaks the worker, a VM that drops one the worker needs fails clearly."""
+column never breaks the worker, a VM that drops one the worker needs fails clearly.
+
+What the seed itself shows is all that is required: a routine's `routine_name` and `routine_order`
+and its plans' `exercise_code`; a catalog item's `exercise_code`. Everything else may be missing:
+names become the code made readable, numbers the VM did not send (or sent unreadable) are unknown
+(`None`, shown as "?"), and a count sent as `3.0` is 3."""
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, ValidationError
 
 from core.errors import VMUnavailable
 
@@ -24,20 +30,48 @@ class Profile(_Open):
     username: str | None = None
     experience_level: str | None = None
     goal: str | None = None
-    training_days_per_week: int | None = Field(default=None, ge=0, le=7)
+    training_days_per_week: Annotated[int | None, BeforeValidator(_count)] = Field(default=None, le=7)
     equipment: list[str] | None = None
+
+
+def _count(value: Any) -> int | None:
+    """A whole, non-negative number (3, 3.0, "3"), else unknown."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return int(value) if value >= 0 and float(value).is_integer() else None
+
+
+def _amount(value: Any) -> int | float | None:
+    """A non-negative number (70, 72.5, "72.5"), else unknown; a whole one as an int."""
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+Count = Annotated[int | None, BeforeValidator(_count)]
+Amount = Annotated[int | float | None, BeforeValidator(_amount)]
 
 
 class PlanEntry(_Open):
     exercise_code: str = Field(min_length=1)
-    sets: int = Field(ge=0)
-    reps: int = Field(ge=0)
-    weight_kg: int | float | None = Field(default=None, ge=0)
+    sets: Count = None
+    reps: Count = None
+    weight_kg: Amount = None
 
 
 class ActiveRoutine(_Open):
     routine_name: str
-    routine_order: int
+    routine_order: int  # 1.0 is read as 1
     plans: list[PlanEntry] = Field(default_factory=list)
 
 
