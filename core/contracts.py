@@ -82,16 +82,30 @@ class WorkerRequest(BaseModel):
 
     requestId: RequestId
     userId: RequestId
-    conversation_history: list[Message] = Field(min_length=1, max_length=MAX_TURNS)
+    conversation_history: list[Message] = Field(
+        min_length=1, max_length=MAX_TURNS, description="Oldest first; the last turn is the user's."
+    )
     stream: Annotated[
         bool,
         BeforeValidator(lambda value: True if value is None else value),
-        WithJsonSchema({"type": ["boolean", "null"], "default": True, "description": "null: the default"}),
+        WithJsonSchema(
+            {
+                "type": ["boolean", "null"],
+                "default": True,
+                "description": "Stream a chat answer as token events; null or absent: true.",
+            }
+        ),
     ] = True
     metadata: Annotated[
         dict[str, Any],
         BeforeValidator(lambda value: {} if value is None else value),
-        WithJsonSchema({"type": ["object", "null"], "description": "null: {}"}),
+        WithJsonSchema(
+            {
+                "type": ["object", "null"],
+                "description": f"Free-form, passed through; null or absent: {{}}. At most {MAX_METADATA_BYTES} "
+                f"bytes as JSON and {MAX_METADATA_DEPTH} levels deep.",
+            }
+        ),
     ] = Field(default_factory=dict)
 
     @field_validator("metadata")
