@@ -125,7 +125,7 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
 
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.meta.intent == "GENERATE_ROUTINE"
-    assert result.final == {"program": PROGRAM}
+    assert result.final == {"reply": result.final["reply"], "program": PROGRAM}  # the reply: tests/test_replies.py
     assert events.tokens == []  # structured output is never streamed
     router, generate, remember = (by_schema(gemini, title) for title in ("RouteDecision", "Program", "MemoryNotes"))
     assert (generate.model, generate.method, generate.schema_title) == ("gemini-2.5-pro", "generateContent", "Program")
@@ -149,7 +149,7 @@ async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
 
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.meta.intent == "UPDATE_ROUTINE"
-    assert result.final == {"routine_update": ROUTINE_UPDATE}
+    assert result.final == {"reply": result.final["reply"], "routine_update": ROUTINE_UPDATE}
     update = by_schema(gemini, "RoutineUpdate")
     assert (update.model, update.schema_title, thinking_budget(update)) == ("gemini-2.5-pro", "RoutineUpdate", 1500)
     # The router's search terms found the replacement in the catalog the model is shown.
