@@ -34,20 +34,8 @@ class Profile(_Open):
     equipment: list[str] | None = None
 
 
-def _count(value: Any) -> int | None:
-    """A whole, non-negative number (3, 3.0, "3"), else unknown."""
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return None
-    return int(value) if value >= 0 and float(value).is_integer() else None
-
-
 def _amount(value: Any) -> int | float | None:
-    """A non-negative number (70, 72.5, "72.5"), else unknown; a whole one as an int."""
+    """A non-negative number (70, 72.5, "72.5"), a whole one as an int; else unknown."""
     if isinstance(value, str):
         try:
             value = float(value)
@@ -56,6 +44,12 @@ def _amount(value: Any) -> int | float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
         return None
     return int(value) if float(value).is_integer() else value
+
+
+def _count(value: Any) -> int | None:
+    """A whole, non-negative number (3, 3.0, "3"); else unknown."""
+    amount = _amount(value)
+    return amount if isinstance(amount, int) else None
 
 
 Count = Annotated[int | None, BeforeValidator(_count)]
