@@ -143,22 +143,17 @@ def _thinking(settings, suffix: str, name: str, model: GeminiModel | None) -> di
         # Unknown model: only what the operator asked for explicitly.
         return {"thinking_budget": budget} if budget is not None else {"thinking_level": level} if level else {}
     if model.uses_levels:
+        key, value, setting, default = "thinking_level", level, level_setting, DEFAULT_LEVEL[suffix]
         if budget is not None:
-            raise ConfigError(
-                f"{budget_setting} is for Gemini 2.5 models; {name} takes {level_setting} "
-                f"({', '.join(model.thinking.allowed)})"
-            )
-        if level is None:
-            return {"thinking_level": model.thinking.fit(DEFAULT_LEVEL[suffix])}
-        problem = model.thinking.problem(level)
-        if problem:
-            raise ConfigError(f"{level_setting}={level} is not valid for {name}: {problem}")
-        return {"thinking_level": level}
-    if level is not None:
-        raise ConfigError(f"{level_setting} is for Gemini 3 models; {name} takes {budget_setting} (tokens)")
-    if budget is None:
-        return {"thinking_budget": model.thinking.fit(DEFAULT_BUDGET[suffix])}
-    problem = model.thinking.problem(budget)
+            allowed = ", ".join(model.thinking.allowed)
+            raise ConfigError(f"{budget_setting} is for Gemini 2.5 models; {name} takes {level_setting} ({allowed})")
+    else:
+        key, value, setting, default = "thinking_budget", budget, budget_setting, DEFAULT_BUDGET[suffix]
+        if level is not None:
+            raise ConfigError(f"{level_setting} is for Gemini 3 models; {name} takes {budget_setting} (tokens)")
+    if value is None:
+        return {key: model.thinking.fit(default)}  # a default, made valid for this model
+    problem = model.thinking.problem(value)
     if problem:
-        raise ConfigError(f"{budget_setting}={budget} is not valid for {name}: {problem}")
-    return {"thinking_budget": budget}
+        raise ConfigError(f"{setting}={value} is not valid for {name}: {problem}")
+    return {key: value}
