@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from core.errors import ConfigError
-from core.gemini_models import TEMPERATURE_RANGE, GeminiModel, lookup
+from core.gemini_models import DEFAULT_MAIN_MODEL, DEFAULT_ROUTER_MODEL, TEMPERATURE_RANGE, GeminiModel, lookup
 
 log = logging.getLogger("reppy.gemini")
 
@@ -37,8 +37,8 @@ TEMPERATURE_25 = {ROUTE: 0.0, PLAN: 0.0, REMEMBER: 0.0, CHAT: 0.7, GENERATE: 0.2
 @dataclass(frozen=True)
 class GeminiConfig:
     api_key: SecretStr
-    router_model: str = "gemini-3.5-flash-lite"
-    main_model: str = "gemini-3.8-flash"
+    router_model: str = DEFAULT_ROUTER_MODEL
+    main_model: str = DEFAULT_MAIN_MODEL
     base_url: str | None = None  # None: Google's endpoint
     # Per node: what the request's thinkingConfig carries ({"thinking_budget": n} or
     # {"thinking_level": "low"}; {} sends none) and the temperature (None sends none).

@@ -9,6 +9,7 @@ pick up); only the chat answer does."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ def build_models(config: GeminiConfig) -> NodeModels:
     )
 
 
+@functools.cache
 def _chat_model_class() -> type:
     """ChatGoogleGenerativeAI, keeping the usage of a blocked prompt on the non-streaming path.
 
