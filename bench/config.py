@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-FLASH = "gemini-2.5-flash"  # GEMINI_MODEL_ROUTER's default: router, planner, memory extraction
-PRO = "gemini-2.5-pro"  # GEMINI_MODEL_MAIN's default: answer, program, routine update
+from core.gemini_models import DEFAULT_MAIN_MODEL, DEFAULT_ROUTER_MODEL
+
+FLASH = DEFAULT_ROUTER_MODEL  # GEMINI_MODEL_ROUTER's default: router, planner, memory extraction
+PRO = DEFAULT_MAIN_MODEL  # GEMINI_MODEL_MAIN's default: answer, program, routine update
 
 
 @dataclass(frozen=True)

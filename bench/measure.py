@@ -153,6 +153,7 @@ async def realistic(
         "gemini_calls": measured_calls,
         "gemini_connections": len(ports),  # new TCP connections the client opened for those calls
         "router_thinking_budgets": sorted({c["thinking_budget"] for c in router_calls}, key=str),
+        "router_thinking_levels": sorted({c.get("thinking_level") for c in router_calls}, key=str),
         "router_max_output_tokens": max((c["max_output_tokens"] or 0) for c in router_calls) if router_calls else None,
     }
 

@@ -70,6 +70,14 @@ class LLMSafetyBlocked(LLMError):
     code = "LLM_SAFETY_BLOCKED"
 
 
+class LLMRecitation(LLMError):
+    """The answer was stopped because it recited training data too closely: not a judgement on
+    the request, the same request may pass on another attempt."""
+
+    code = "LLM_RECITATION"
+    retryable = True
+
+
 class LLMMaxTokens(LLMError):
     code = "LLM_MAX_TOKENS"
 

@@ -9,44 +9,43 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.gemini_models import DEFAULT_MAIN_MODEL, DEFAULT_ROUTER_MODEL, ModelPrice, default_prices
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ModelPrice(BaseModel):
-    """USD per 1M tokens. Thinking tokens are billed as output."""
-
-    input: float = Field(ge=0)
-    output: float = Field(ge=0)
-
-
-# Gemini API list prices (prompts up to 200k tokens). Keys match a model name exactly or as the
-# start of a versioned name ("gemini-2.5-pro-001"); the longest key wins.
-DEFAULT_PRICES = {
-    "gemini-2.5-pro": ModelPrice(input=1.25, output=10.0),
-    "gemini-2.5-flash": ModelPrice(input=0.30, output=2.50),
-    "gemini-2.5-flash-lite": ModelPrice(input=0.10, output=0.40),
-    "offline": ModelPrice(input=0.0, output=0.0),
-}
+# Prices, default models and per-model rules live in the model registry (sources and dates there).
+DEFAULT_PRICES = default_prices()
+ThinkingLevel = Literal["minimal", "low", "medium", "high"]
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True)
 
     GOOGLE_API_KEY: SecretStr | None = None
-    GEMINI_MODEL_ROUTER: str = "gemini-2.5-flash"
-    GEMINI_MODEL_MAIN: str = "gemini-2.5-pro"
+    GEMINI_MODEL_ROUTER: str = DEFAULT_ROUTER_MODEL
+    GEMINI_MODEL_MAIN: str = DEFAULT_MAIN_MODEL
     # gemini when a key is present, offline otherwise (resolved in the validator below).
     LLM_PROVIDER: Literal["gemini", "offline"] | None = None
     # Unset: Google's endpoint. Another URL (a gateway, or the local stand-in) gets the same calls.
     GEMINI_BASE_URL: str | None = None
-    # Thinking budgets in tokens per node (0 off, -1 dynamic); they count towards the output cap.
-    GEMINI_THINKING_BUDGET_ROUTER: int = Field(default=0, ge=-1, le=32768)
-    GEMINI_THINKING_BUDGET_CHAT: int = Field(default=1024, ge=-1, le=32768)
-    GEMINI_THINKING_BUDGET_GENERATE: int = Field(default=4096, ge=-1, le=32768)
-    GEMINI_THINKING_BUDGET_UPDATE: int = Field(default=2048, ge=-1, le=32768)
+    # Thinking per node: a budget in tokens for Gemini 2.5 models (0 off, -1 dynamic; it counts
+    # towards the output cap), a level for Gemini 3.x. Unset: the node's default for the chosen
+    # model. Checked against the model registry at start-up (adapters/llm/gemini/config.py).
+    GEMINI_THINKING_BUDGET_ROUTER: int | None = Field(default=None, ge=-1, le=32768)
+    GEMINI_THINKING_BUDGET_CHAT: int | None = Field(default=None, ge=-1, le=32768)
+    GEMINI_THINKING_BUDGET_GENERATE: int | None = Field(default=None, ge=-1, le=32768)
+    GEMINI_THINKING_BUDGET_UPDATE: int | None = Field(default=None, ge=-1, le=32768)
+    GEMINI_THINKING_LEVEL_ROUTER: ThinkingLevel | None = None
+    GEMINI_THINKING_LEVEL_CHAT: ThinkingLevel | None = None
+    GEMINI_THINKING_LEVEL_GENERATE: ThinkingLevel | None = None
+    GEMINI_THINKING_LEVEL_UPDATE: ThinkingLevel | None = None
+    # Unset: the model family's recommendation (Gemini 3: the API default 1.0; 2.5: per node).
+    GEMINI_TEMPERATURE_ROUTER: float | None = None
+    GEMINI_TEMPERATURE_MAIN: float | None = None
     GEMINI_MAX_OUTPUT_TOKENS_ROUTER: int = Field(default=512, ge=16, le=65536)
     GEMINI_MAX_OUTPUT_TOKENS_MAIN: int = Field(default=16384, ge=16, le=65536)
     GEMINI_TIMEOUT_ROUTER_S: float = Field(default=20.0, gt=0)
@@ -114,7 +113,7 @@ class Settings(BaseSettings):
             "GEMINI_THINKING_BUDGET_UPDATE": self.GEMINI_MAX_OUTPUT_TOKENS_MAIN,
         }
         for name, cap in budgets.items():
-            if getattr(self, name) >= cap:
+            if getattr(self, name) is not None and getattr(self, name) >= cap:
                 # Thinking counts towards the output cap: this budget would leave no room to answer.
                 raise ValueError(f"{name}={getattr(self, name)} must be below the output cap ({cap} tokens)")
         return self

@@ -1,20 +1,24 @@
 """The result's `usage`: every model call with its estimated cost, and the request's totals.
 
-Costs are estimates from the price table in the settings (LLM_PRICES, USD per 1M tokens). Gemini
-bills thinking as output, and `output_tokens` already includes `thinking_tokens`, so a call costs
-input × input price + output × output price."""
+Costs are estimates from the price table in the settings (LLM_PRICES, USD per 1M tokens; defaults
+from the model registry, core/gemini_models.py). They follow Gemini's bill: `input_tokens` is the
+whole prompt and includes `cached_input_tokens` (Gemini's promptTokenCount includes
+cachedContentTokenCount), which are billed at the cached rate; `output_tokens` already includes
+`thinking_tokens`, billed as output; a prompt above a model's long-context threshold is billed at
+its long-context rates; a price that changes on a set day is taken for the day of the call."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from core.settings import ModelPrice
 
 log = logging.getLogger("reppy.usage")
 
-TOKEN_KEYS = ("input_tokens", "output_tokens", "thinking_tokens")
+TOKEN_KEYS = ("input_tokens", "output_tokens", "thinking_tokens", "cached_input_tokens")
 _unpriced_warned: set[str] = set()
 
 
@@ -28,20 +32,26 @@ def price_for(model: str, prices: Mapping[str, ModelPrice]) -> ModelPrice | None
     return prices[max(matches, key=len)] if matches else None
 
 
-def call_cost(call: Mapping[str, Any], prices: Mapping[str, ModelPrice]) -> float | None:
+def call_cost(call: Mapping[str, Any], prices: Mapping[str, ModelPrice], day: date | None = None) -> float | None:
     price = price_for(str(call.get("model", "")), prices)
     if price is None:
         return None
-    return (call.get("input_tokens", 0) * price.input + call.get("output_tokens", 0) * price.output) / 1_000_000
+    prompt = call.get("input_tokens", 0)
+    cached = min(call.get("cached_input_tokens", 0), prompt)
+    input_rate, cached_rate, output_rate = price.on(day or date.today()).rates(prompt)
+    return ((prompt - cached) * input_rate + cached * cached_rate + call.get("output_tokens", 0) * output_rate) / 1e6
 
 
-def summarize_usage(calls: Iterable[Mapping[str, Any]], prices: Mapping[str, ModelPrice]) -> dict[str, Any]:
-    """{calls: [... with cost_usd], input_tokens, output_tokens, thinking_tokens, cost_usd}. A call
-    whose model has no price gets cost_usd None and is left out of the total (logged once)."""
+def summarize_usage(
+    calls: Iterable[Mapping[str, Any]], prices: Mapping[str, ModelPrice], day: date | None = None
+) -> dict[str, Any]:
+    """{calls: [... with cost_usd], input_tokens, output_tokens, thinking_tokens, cached_input_tokens,
+    cost_usd}. A call whose model has no price gets cost_usd None and is left out of the total
+    (logged once)."""
     priced: list[dict[str, Any]] = []
     total = 0.0
     for call in calls:
-        cost = call_cost(call, prices)
+        cost = call_cost(call, prices, day)
         if cost is None:
             model = str(call.get("model"))
             if model not in _unpriced_warned:

@@ -34,5 +34,7 @@ async def respond_chat(state: State, runtime: Runtime[Context]) -> dict:
         output_tokens=usage.get("output_tokens", 0),
         thinking_tokens=(usage.get("output_token_details") or {}).get("reasoning", 0),
         latency_ms=(time.perf_counter() - started) * 1000,
+        # Part of input_tokens served from the provider's context cache (None: no cache reported).
+        cached_input_tokens=(usage.get("input_token_details") or {}).get("cache_read"),
     )
     return {"final": {"reply": answer.text}, "status": "SUCCEEDED", "usage": [record]}

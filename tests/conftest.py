@@ -145,3 +145,33 @@ def events() -> CollectingEmitter:
 @pytest.fixture
 def deps(settings, llm, vm, memory, events):
     return build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
+
+
+@pytest.fixture
+def gemini():
+    """The Gemini stand-in on 127.0.0.1 (tests/standins/gemini.py), stopped after the test. The
+    remember step runs beside the answer: its call takes only replies made by memories()."""
+    from tests.gemini_support import KEY
+    from tests.standins.gemini import GeminiStandIn
+
+    with GeminiStandIn(api_key=KEY, reserved={"MemoryNotes"}) as server:
+        yield server
+
+
+@pytest.fixture
+async def gemini_deps(gemini, vm, memory, events):
+    """make(**settings overrides) → Dependencies with the real GeminiProvider from the settings."""
+    from tests.gemini_support import gemini_settings
+
+    made = []
+
+    def make(**overrides: Any):
+        deps = build_dependencies(
+            gemini_settings(gemini.base_url, **overrides), vm=vm, memory=memory, tokens=events, results=events
+        )
+        made.append(deps)
+        return deps
+
+    yield make
+    for deps in made:
+        await deps.llm.aclose()

@@ -1,16 +1,15 @@
-"""Shared pieces of the Gemini tests: the stand-in fixture, settings pointing the real client at it,
-dependencies built by the composition root, and scripted model outputs that fit the demo data."""
+"""Shared pieces of the Gemini tests: settings pointing the real client at the stand-in and scripted
+model outputs that fit the demo data. The `gemini` and `gemini_deps` fixtures are in conftest.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-import pytest
-
-from app.dependencies import build_dependencies
 from core.settings import Settings
-from tests.conftest import REPO
 from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
+
+REPO = Path(__file__).resolve().parent.parent
 
 # Looks like a real key, so a leak would be found by a plain substring search.
 KEY = "AIzaSyStandIn-secret-0123456789abcdef"
@@ -28,30 +27,6 @@ def gemini_settings(base_url: str, **overrides: Any) -> Settings:
         **overrides,
     }
     return Settings(_env_file=None, **values)
-
-
-@pytest.fixture
-def gemini():
-    # The remember step runs beside the answer: its call takes only replies made by memories().
-    with GeminiStandIn(api_key=KEY, reserved={"MemoryNotes"}) as server:
-        yield server
-
-
-@pytest.fixture
-async def gemini_deps(gemini, vm, memory, events):
-    """make(**settings overrides) → Dependencies with the real GeminiProvider from the settings."""
-    made = []
-
-    def make(**overrides: Any):
-        deps = build_dependencies(
-            gemini_settings(gemini.base_url, **overrides), vm=vm, memory=memory, tokens=events, results=events
-        )
-        made.append(deps)
-        return deps
-
-    yield make
-    for deps in made:
-        await deps.llm.aclose()
 
 
 def route(intent: str, confidence: float = 0.95, search_terms: list[str] | None = None, **usage: Any) -> Reply:
@@ -155,7 +130,10 @@ def without_remember(gemini: GeminiStandIn) -> list[Recorded]:
 
 
 def thinking_budget(recorded: Recorded) -> int | None:
-    """The thinking budget a request carried (the client writes the key in snake_case, the API
-    reads both spellings)."""
-    config = recorded.generation_config.get("thinkingConfig") or {}
-    return config.get("thinkingBudget", config.get("thinking_budget"))
+    """The thinking budget a request carried."""
+    return recorded.thinking_config.get("thinkingBudget")
+
+
+def thinking_level(recorded: Recorded) -> str | None:
+    """The thinking level a request carried ("LOW", ...)."""
+    return recorded.thinking_config.get("thinkingLevel")

@@ -59,9 +59,10 @@ def test_the_figures_make_sense(figures):
     assert concurrency["errors"] == 0 and concurrency["tokens_not_in_stream"] == 0
     # `import func` stays light: none of what a request needs is loaded by importing the handler.
     assert figures["details"]["cold_import"]["heavy_modules_after_import"] == []
-    # Router, planner and memory extraction run without thinking and with a small output cap.
+    # Router, planner and memory extraction run with minimal thinking and a small output cap.
     realistic = figures["details"]["realistic"]
-    assert realistic["router_thinking_budgets"] == [0] and realistic["router_max_output_tokens"] <= 512
+    assert realistic["router_thinking_levels"] == ["MINIMAL"] and realistic["router_thinking_budgets"] == [None]
+    assert realistic["router_max_output_tokens"] <= 512
 
 
 def test_reppy_worker_bench_is_the_benchmark(capsys):

@@ -5,14 +5,17 @@ answer, and usage with cost."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import pytest
 
 from adapters.llm.gemini import GeminiProvider
 from app.runner import handle
+from core.gemini_models import DEFAULT_MAIN_MODEL, DEFAULT_ROUTER_MODEL
+from core.settings import DEFAULT_PRICES
 from graph.graph import graph
 from tests.conftest import request
-from tests.gemini_support import (  # noqa: F401 - fixtures
+from tests.gemini_support import (
     CHAT_MESSAGE,
     GENERATE_MESSAGE,
     KEY,
@@ -20,14 +23,15 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     ROUTINE_UPDATE,
     UPDATE_MESSAGE,
     by_schema,
-    gemini,
-    gemini_deps,
     memories,
     plan,
     route,
     thinking_budget,
+    thinking_level,
 )
 from tests.standins.gemini import CANNED_REPLY, Reply, canned_responder
+
+ROUTER, MAIN = DEFAULT_ROUTER_MODEL, DEFAULT_MAIN_MODEL  # gemini-3.5-flash-lite, gemini-3.8-flash
 
 pytestmark = pytest.mark.integration
 
@@ -54,9 +58,9 @@ async def test_chat_streams_the_answer_in_order(gemini, gemini_deps, events):
     assert result.meta.intent == "CHAT_RESPONSE" and result.meta.action == "GET_ACTIVE_ROUTINES"
     assert result.meta.provider == "gemini" and result.meta.tokens_streamed == len(pieces) - 1
     assert [(c["node"], c["model"]) for c in result.usage["calls"]] == [
-        ("route_intent", "gemini-2.5-flash"),
-        ("plan_chat", "gemini-2.5-flash"),
-        ("respond_chat", "gemini-2.5-pro"),
+        ("route_intent", ROUTER),
+        ("plan_chat", ROUTER),
+        ("respond_chat", MAIN),
     ]
     assert gemini.unused == 0
 
@@ -70,7 +74,7 @@ async def test_stream_false_sends_no_token_events(gemini, gemini_deps, events):
 
 async def test_chat_requests_per_node(gemini, gemini_deps, events, prompts):
     deps = gemini_deps(
-        GEMINI_THINKING_BUDGET_CHAT=777, GEMINI_MAX_OUTPUT_TOKENS_ROUTER=300, GEMINI_MAX_OUTPUT_TOKENS_MAIN=9000
+        GEMINI_THINKING_LEVEL_CHAT="high", GEMINI_MAX_OUTPUT_TOKENS_ROUTER=300, GEMINI_MAX_OUTPUT_TOKENS_MAIN=9000
     )
     gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."))
     await handle(request(CHAT_MESSAGE), deps)
@@ -79,23 +83,43 @@ async def test_chat_requests_per_node(gemini, gemini_deps, events, prompts):
     router, planner, chat = gemini.requests
     for call, title in ((router, "RouteDecision"), (planner, "ChatPlan")):
         config = call.generation_config
-        assert (call.model, call.method) == ("gemini-2.5-flash", "generateContent")
+        assert (call.model, call.method) == (ROUTER, "generateContent")
         assert config["responseMimeType"] == "application/json" and call.schema_title == title
-        assert config["temperature"] == 0 and config["maxOutputTokens"] == 300
-        assert thinking_budget(call) == 0
+        assert config["maxOutputTokens"] == 300
+        # Gemini 3: a thinking level, never a budget; no temperature (3.5 Flash-Lite ignores one).
+        assert "temperature" not in config and thinking_level(call) == "MINIMAL" and thinking_budget(call) is None
     assert prompts.action_routing.system.strip()[:60] in router.system_text
     assert '"벤치프레스 자세 좀 알려줘" → CHAT_RESPONSE' in router.system_text  # few-shot examples shown
     assert prompts.chat_planner.system.strip()[:60] in planner.system_text
     assert CHAT_MESSAGE in router.user_text and CHAT_MESSAGE in planner.user_text
 
-    assert (chat.model, chat.method, chat.query.get("alt")) == ("gemini-2.5-pro", "streamGenerateContent", ["sse"])
+    assert (chat.model, chat.method, chat.query.get("alt")) == (MAIN, "streamGenerateContent", ["sse"])
     assert "responseJsonSchema" not in chat.generation_config
-    assert thinking_budget(chat) == 777 and chat.generation_config["maxOutputTokens"] == 9000
+    assert thinking_level(chat) == "HIGH" and chat.generation_config["maxOutputTokens"] == 9000
+    assert "temperature" not in chat.generation_config  # Gemini 3 keeps its default 1.0, as Google advises
     assert prompts.chat_response.system.strip()[:60] in chat.system_text
     # The planned context, rendered: the profile and the routines with today's one marked.
     assert '"username": "Alex"' in chat.user_text
     assert "#1 Push Day A (last done 2026-11-19)  <- today" in chat.user_text
     assert all(r.headers["x-goog-api-key"] == KEY for r in gemini.requests)
+
+
+async def test_pinned_25_models_get_budgets_and_temperatures(gemini, gemini_deps, events, caplog):
+    """Pinning the 2.5 models still works until their shutdown: budgets instead of levels, the
+    per-node temperatures, and a start-up warning naming the shutdown date."""
+    deps = gemini_deps(
+        GEMINI_MODEL_ROUTER="gemini-2.5-flash", GEMINI_MODEL_MAIN="gemini-2.5-pro", GEMINI_THINKING_BUDGET_CHAT=777
+    )
+    assert "GEMINI_MODEL_MAIN=gemini-2.5-pro" in caplog.text and "2026-12-01" in caplog.text
+    assert "Google routes its requests to gemini-3.8-flash" in caplog.text
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("오늘은 Push Day A 차례예요."))
+    await handle(request(CHAT_MESSAGE), deps)
+    assert only_result(events).status == "SUCCEEDED"
+    router, _planner, chat = gemini.requests
+    assert (router.model, chat.model) == ("gemini-2.5-flash", "gemini-2.5-pro")
+    assert router.generation_config["temperature"] == 0 and thinking_budget(router) == 0
+    assert chat.generation_config["temperature"] == 0.7 and thinking_budget(chat) == 777
+    assert thinking_level(chat) is None
 
 
 async def test_general_advice_needs_no_context(gemini, gemini_deps, events, vm, monkeypatch):
@@ -116,7 +140,7 @@ async def test_general_advice_needs_no_context(gemini, gemini_deps, events, vm, 
 
 
 async def test_generate_routine_returns_the_program(gemini, gemini_deps, events):
-    deps = gemini_deps(GEMINI_THINKING_BUDGET_GENERATE=3000)
+    deps = gemini_deps(GEMINI_THINKING_LEVEL_GENERATE="high")
     gemini.script(
         route("GENERATE_ROUTINE"), Reply.json(PROGRAM, thoughts_tokens=2500), memories("허리 디스크가 있어요")
     )
@@ -128,11 +152,11 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
     assert result.final == {"reply": result.final["reply"], "program": PROGRAM}  # the reply: tests/test_replies.py
     assert events.tokens == []  # structured output is never streamed
     router, generate, remember = (by_schema(gemini, title) for title in ("RouteDecision", "Program", "MemoryNotes"))
-    assert (generate.model, generate.method, generate.schema_title) == ("gemini-2.5-pro", "generateContent", "Program")
-    # The remember step asks the flash model, thinking off, for the durable facts.
-    assert (remember.model, remember.schema_title, thinking_budget(remember)) == ("gemini-2.5-flash", "MemoryNotes", 0)
+    assert (generate.model, generate.method, generate.schema_title) == (MAIN, "generateContent", "Program")
+    # The remember step asks the router model, thinking minimal, for the durable facts.
+    assert (remember.model, remember.schema_title, thinking_level(remember)) == (ROUTER, "MemoryNotes", "MINIMAL")
     assert generate.generation_config["responseMimeType"] == "application/json"
-    assert thinking_budget(generate) == 3000 and thinking_budget(router) == 0
+    assert thinking_level(generate) == "HIGH" and thinking_level(router) == "MINIMAL"
     # The baseline context reached the prompt: current routines and catalog codes to choose from.
     assert "Push Day A" in generate.user_text and "- BARBELL_ROW: 바벨 로우" in generate.user_text
     assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine", "remember"]
@@ -142,7 +166,7 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
 
 
 async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
-    deps = gemini_deps(GEMINI_THINKING_BUDGET_UPDATE=1500)
+    deps = gemini_deps()
     gemini.script(route("UPDATE_ROUTINE", search_terms=["덤벨 프레스"]), Reply.json(ROUTINE_UPDATE), memories())
 
     await handle(request(UPDATE_MESSAGE), deps)
@@ -151,7 +175,8 @@ async def test_update_routine_returns_the_diff(gemini, gemini_deps, events):
     assert result.status == "SUCCEEDED" and result.meta.intent == "UPDATE_ROUTINE"
     assert result.final == {"reply": result.final["reply"], "routine_update": ROUTINE_UPDATE}
     update = by_schema(gemini, "RoutineUpdate")
-    assert (update.model, update.schema_title, thinking_budget(update)) == ("gemini-2.5-pro", "RoutineUpdate", 1500)
+    # Unset, the update gets the node's default level.
+    assert (update.model, update.schema_title, thinking_level(update)) == (MAIN, "RoutineUpdate", "LOW")
     # The router's search terms found the replacement in the catalog the model is shown.
     assert "- DUMBBELL_BENCH_PRESS: 덤벨 벤치프레스" in update.user_text
 
@@ -171,36 +196,48 @@ async def test_usage_and_cost_add_up(gemini, gemini_deps, events):
     gemini.script(
         route("CHAT_RESPONSE", prompt_tokens=800, output_tokens=20),
         plan(prompt_tokens=500, output_tokens=30),
-        Reply.answer("오늘은 Push Day A 차례예요.", prompt_tokens=1500, output_tokens=200, thoughts_tokens=300),
+        Reply.answer(
+            "오늘은 Push Day A 차례예요.",
+            prompt_tokens=1500,
+            cached_tokens=1000,
+            output_tokens=200,
+            thoughts_tokens=300,
+        ),
     )
     await handle(request(CHAT_MESSAGE), gemini_deps())
     usage = only_result(events).usage
 
     calls = {c["node"]: c for c in usage["calls"]}
-    assert {k: calls["route_intent"][k] for k in ("input_tokens", "output_tokens", "thinking_tokens")} == {
+    keys = ("input_tokens", "cached_input_tokens", "output_tokens", "thinking_tokens")
+    assert {k: calls["route_intent"][k] for k in keys} == {
         "input_tokens": 800,
+        "cached_input_tokens": 0,
         "output_tokens": 20,
         "thinking_tokens": 0,
     }
-    # Thinking is output Gemini bills: 200 answer + 300 thinking tokens.
-    assert {k: calls["respond_chat"][k] for k in ("input_tokens", "output_tokens", "thinking_tokens")} == {
+    # Thinking is output Gemini bills: 200 answer + 300 thinking tokens; 1000 of the 1500 prompt
+    # tokens came from the context cache.
+    assert {k: calls["respond_chat"][k] for k in keys} == {
         "input_tokens": 1500,
+        "cached_input_tokens": 1000,
         "output_tokens": 500,
         "thinking_tokens": 300,
     }
-    # Flash $0.30 / $2.50 and Pro $1.25 / $10 per 1M tokens.
+    # The registry's prices on the day of the call: 3.5 Flash-Lite $0.30 / $2.50; 3.8 Flash $0.75
+    # in, $0.075 cached, $3.75 out through 2026-12-31 (double from 2027).
+    flash = DEFAULT_PRICES[MAIN].on(date.today())
     assert calls["route_intent"]["cost_usd"] == pytest.approx((800 * 0.30 + 20 * 2.50) / 1e6)
     assert calls["plan_chat"]["cost_usd"] == pytest.approx((500 * 0.30 + 30 * 2.50) / 1e6)
-    assert calls["respond_chat"]["cost_usd"] == pytest.approx((1500 * 1.25 + 500 * 10) / 1e6)
-    assert usage["cost_usd"] == pytest.approx(0.00029 + 0.000225 + 0.006875)
+    expected = (500 * flash.input + 1000 * flash.cached_input + 500 * flash.output) / 1e6
+    assert calls["respond_chat"]["cost_usd"] == pytest.approx(expected)
+    assert usage["cost_usd"] == pytest.approx(0.00029 + 0.000225 + expected)
     assert (usage["input_tokens"], usage["output_tokens"], usage["thinking_tokens"]) == (2800, 550, 300)
+    assert usage["cached_input_tokens"] == 1000
     assert all(c["latency_ms"] > 0 for c in usage["calls"])
 
 
 async def test_prices_come_from_the_settings(gemini, gemini_deps, events):
-    deps = gemini_deps(
-        LLM_PRICES={"gemini-2.5-flash": {"input": 1, "output": 1}, "gemini-2.5-pro": {"input": 2, "output": 4}}
-    )
+    deps = gemini_deps(LLM_PRICES={ROUTER: {"input": 1, "output": 1}, MAIN: {"input": 2, "output": 4}})
     gemini.script(
         route("GENERATE_ROUTINE", prompt_tokens=1000, output_tokens=10),
         Reply.json(PROGRAM, prompt_tokens=3000, output_tokens=1000, thoughts_tokens=1000),
@@ -244,7 +281,7 @@ async def test_one_client_per_model(gemini, gemini_deps):
     assert flash is not pro
     assert models.route.client is flash and models.plan.client is flash and models.remember.client is flash
     assert models.chat.client is pro and models.generate.client is pro and models.update.client is pro
-    assert [c.model for c in models.clients] == ["gemini-2.5-flash", "gemini-2.5-pro"]
+    assert [c.model for c in models.clients] == [ROUTER, MAIN]
 
 
 async def test_concurrent_requests_share_the_clients(gemini, gemini_deps, events):

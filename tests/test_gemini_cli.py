@@ -16,7 +16,7 @@ from app.dependencies import build_dependencies
 from core.errors import ConfigError
 from core.settings import Settings
 from tests.conftest import REPO
-from tests.gemini_support import KEY, gemini, plan, route  # noqa: F401 - fixture
+from tests.gemini_support import KEY, plan, route
 from tests.standins.gemini import GeminiStandIn, Latency, Reply, canned_responder
 
 pytestmark = pytest.mark.integration
@@ -46,8 +46,11 @@ def test_cli_example_runs_on_gemini(gemini):
     assert [t["seq"] for t in tokens] == list(range(1, len(tokens) + 1)) and len(tokens) > 5
     assert "".join(t["delta"] for t in tokens) == reply == result["final"]["reply"]
     assert result["status"] == "SUCCEEDED" and result["meta"]["provider"] == "gemini"
-    assert [c["model"] for c in result["usage"]["calls"]] == ["gemini-2.5-flash", "gemini-2.5-flash", "gemini-2.5-pro"]
+    # The new defaults: 3.5 Flash-Lite routes and plans, 3.8 Flash answers.
+    assert [c["model"] for c in result["usage"]["calls"]] == ["gemini-3.5-flash-lite"] * 2 + ["gemini-3.8-flash"]
+    assert [r.model for r in gemini.requests] == ["gemini-3.5-flash-lite"] * 2 + ["gemini-3.8-flash"]
     assert result["usage"]["thinking_tokens"] == 120 and result["usage"]["cost_usd"] > 0
+    assert result["usage"]["cached_input_tokens"] == 0
     assert [r.method for r in gemini.requests] == ["generateContent", "generateContent", "streamGenerateContent"]
     assert KEY.encode() not in done.stdout + done.stderr
 
@@ -59,6 +62,22 @@ def test_cli_reports_a_gemini_failure(gemini):
     result = json.loads(done.stdout.decode().splitlines()[-1])
     assert result["error"]["code"] == "LLM_SAFETY_BLOCKED"
     assert b"Traceback" not in done.stderr and KEY.encode() not in done.stdout + done.stderr
+
+
+def test_a_thinking_setting_the_model_refuses_stops_the_cli_at_start(gemini):
+    """2.5 Pro cannot turn thinking off: a budget of 0 would be a 400 on every request. It is a
+    configuration error at start-up instead, before any model call."""
+    env = {
+        "GOOGLE_API_KEY": KEY,
+        "GEMINI_BASE_URL": gemini.base_url,
+        "GEMINI_MODEL_MAIN": "gemini-2.5-pro",
+        "GEMINI_THINKING_BUDGET_CHAT": "0",
+    }
+    done = run_cli("--example", env=env)
+    assert done.returncode == 2 and done.stdout == b""
+    assert b"GEMINI_THINKING_BUDGET_CHAT=0 is not valid for gemini-2.5-pro" in done.stderr
+    assert b"cannot turn thinking off" in done.stderr and b"Traceback" not in done.stderr
+    assert gemini.requests == []  # no model call was made
 
 
 def test_cli_without_a_key_is_a_configuration_error():
@@ -87,18 +106,20 @@ def test_thinking_budget_must_leave_room_to_answer():
 
 def test_settings_reach_the_provider_config(monkeypatch):
     monkeypatch.setenv("GOOGLE_API_KEY", KEY)
-    monkeypatch.setenv("GEMINI_THINKING_BUDGET_CHAT", "256")
+    monkeypatch.setenv("GEMINI_THINKING_LEVEL_CHAT", "medium")
     monkeypatch.setenv("GEMINI_MAX_RETRIES", "4")
     config = GeminiConfig.from_settings(Settings(_env_file=None))
     assert config.base_url is None  # Google's own endpoint unless told otherwise
-    assert config.thinking_budgets == {
-        "route_intent": 0,
-        "plan_chat": 0,
-        "remember": 0,
-        "respond_chat": 256,
-        "generate_routine": 4096,
-        "update_routine": 2048,
+    # 3.5 Flash-Lite routes with minimal thinking; 3.8 Flash has no "minimal", so its lowest is low.
+    assert config.thinking == {
+        "route_intent": {"thinking_level": "minimal"},
+        "plan_chat": {"thinking_level": "minimal"},
+        "remember": {"thinking_level": "minimal"},
+        "respond_chat": {"thinking_level": "medium"},
+        "generate_routine": {"thinking_level": "medium"},
+        "update_routine": {"thinking_level": "low"},
     }
+    assert set(config.temperatures.values()) == {None}  # Gemini 3: the model's default 1.0
     assert config.max_retries == 4 and KEY not in repr(config)
 
 
@@ -110,7 +131,7 @@ def test_standin_latency_delays_the_first_token():
 
     async def first_token_after() -> float:
         model = ChatGoogleGenerativeAI(
-            model="gemini-2.5-pro", google_api_key=KEY, base_url=standin.base_url, max_retries=1
+            model="gemini-3.8-flash", google_api_key=KEY, base_url=standin.base_url, max_retries=1
         )
         started = time.monotonic()
         try:

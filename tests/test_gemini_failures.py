@@ -26,15 +26,13 @@ import pytest
 from app.dependencies import build_dependencies
 from app.runner import handle
 from tests.conftest import request
-from tests.gemini_support import (  # noqa: F401 - fixtures
+from tests.gemini_support import (
     CHAT_MESSAGE,
     GENERATE_MESSAGE,
     KEY,
     PROGRAM,
     ROUTINE_UPDATE,
     UPDATE_MESSAGE,
-    gemini,
-    gemini_deps,
     gemini_settings,
     memories,
     plan,
@@ -108,9 +106,8 @@ async def test_blocked_prompt_fails_at_the_router(gemini, gemini_deps, events):
     [
         Reply.blocked("SAFETY"),
         Reply.answer("", finish="SAFETY"),
-        Reply.answer('{"program_name": "', finish="RECITATION"),
     ],
-    ids=["prompt-blocked", "finish-safety", "finish-recitation"],
+    ids=["prompt-blocked", "finish-safety"],
 )
 async def test_blocked_program_fails(reply, gemini, gemini_deps, events):
     gemini.script(route("GENERATE_ROUTINE"), reply)
@@ -131,6 +128,16 @@ async def test_answer_stopped_by_safety_after_streaming(gemini, gemini_deps, eve
     assert result.meta.tokens_streamed == 2
 
 
+async def test_recitation_is_retryable_not_a_safety_block(gemini, gemini_deps, events):
+    """RECITATION stops an answer that quotes a source too closely: the same request may pass on
+    another attempt, so it is retryable and not reported as a safety block."""
+    gemini.script(route("GENERATE_ROUTINE"), Reply.answer('{"program_name": "', finish="RECITATION", prompt_tokens=900))
+    await handle(request(GENERATE_MESSAGE), gemini_deps())
+    result = failed(events, "LLM_RECITATION")
+    assert result.error.retryable and "RECITATION" in result.error.message
+    assert result.usage["calls"][-1]["input_tokens"] == 900  # the attempt's tokens are reported
+
+
 # --- LLM_MAX_TOKENS -----------------------------------------------------------------------------
 
 
@@ -138,7 +145,7 @@ async def test_thinking_that_eats_the_output_is_max_tokens(gemini, gemini_deps, 
     gemini.script(
         route("GENERATE_ROUTINE"), Reply.answer("", finish="MAX_TOKENS", thoughts_tokens=4096, prompt_tokens=2000)
     )
-    await handle(request(GENERATE_MESSAGE), gemini_deps())
+    await handle(request(GENERATE_MESSAGE), gemini_deps(GEMINI_MODEL_MAIN="gemini-2.5-pro"))
     result = failed(events, "LLM_MAX_TOKENS")
     assert "thinking used the whole output limit (4096 thinking tokens)" in result.error.message
     call = result.usage["calls"][-1]

@@ -9,8 +9,8 @@ from core.settings import Settings
 def test_defaults_are_local_and_keep_the_seeds_names(monkeypatch):
     settings = Settings(_env_file=None)
     assert settings.LLM_PROVIDER == "offline"
-    assert settings.GEMINI_MODEL_ROUTER == "gemini-2.5-flash"
-    assert settings.GEMINI_MODEL_MAIN == "gemini-2.5-pro"
+    assert settings.GEMINI_MODEL_ROUTER == "gemini-3.5-flash-lite"
+    assert settings.GEMINI_MODEL_MAIN == "gemini-3.8-flash"
     assert str(settings.PROMPTS_DIR) == "prompts"
     assert settings.QDRANT_COLLECTION_MEMORY == "user_memory"
     # Unset URLs mean the embedded VM API and Qdrant local mode, never a remote default.

@@ -52,9 +52,18 @@ class ModelProvider(Protocol):
 
 
 def usage_record(
-    node: str, model: str, *, input_tokens: int, output_tokens: int, thinking_tokens: int = 0, latency_ms: float = 0.0
+    node: str,
+    model: str,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    thinking_tokens: int = 0,
+    latency_ms: float = 0.0,
+    cached_input_tokens: int | None = None,
 ) -> dict[str, Any]:
-    return {
+    """One model call. `input_tokens` is the whole prompt, `cached_input_tokens` (providers with a
+    context cache) the part of it served from the cache; `output_tokens` includes thinking."""
+    record = {
         "node": node,
         "model": model,
         "input_tokens": input_tokens,
@@ -62,3 +71,6 @@ def usage_record(
         "thinking_tokens": thinking_tokens,
         "latency_ms": round(latency_ms, 1),
     }
+    if cached_input_tokens is not None:
+        record["cached_input_tokens"] = cached_input_tokens
+    return record

@@ -25,7 +25,7 @@ from app.dependencies import build_dependencies
 from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 from app.runner import handle
 from tests.conftest import REPO, request
-from tests.gemini_support import CHAT_MESSAGE, gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
+from tests.gemini_support import CHAT_MESSAGE, plan, route
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.standins.gemini import Latency, Reply
 from tests.standins.vm import TOKEN

@@ -3,6 +3,14 @@
     POST /v1beta/models/{model}:generateContent                one JSON response
     POST /v1beta/models/{model}:streamGenerateContent?alt=sse  SSE frames `data: {json}`
 
+Strict where the real API is: an unknown model id is 404 NOT_FOUND; a thinking setting the model
+refuses (a budget out of its range, a level it does not offer, a level on a 2.5 model, a budget on a
+3.x model, both at once) and `maxOutputTokens` above the model's limit are 400 INVALID_ARGUMENT, with
+the messages the real API sends where one was found (see MODELS and ERRORS below). `usageMetadata`
+carries `cachedContentTokenCount` (inside `promptTokenCount`, as the API counts it) and
+`thoughtsTokenCount`; a 429 carries `QuotaFailure`, `Help` and `RetryInfo` details. Recorded response
+bodies in tests/fixtures/gemini/ replay verbatim (`Reply.recorded`).
+
 Tests script the replies (first in, first out) and read back every request (model, method, headers,
 JSON body). A reply may be scripted for one JSON schema (`only_for`), for calls that run concurrently
 with others and so arrive in no fixed order; a schema listed in `reserved` takes only such replies. A reply can be an answer (text or JSON, with usage incl. thinking tokens and a finish
@@ -30,6 +38,7 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,6 +46,58 @@ PATH = re.compile(
     r"^/(?P<version>v1beta|v1)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
 )
 WORD = re.compile(r"\S+\s*|\s+")
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gemini"
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    """What the real API accepts from one model. Kept apart from the worker's own registry
+    (core/gemini_models.py) on purpose: a mistake there shows up here as a refusal."""
+
+    max_output_tokens: int
+    budget: tuple[int, int] | None = None  # Gemini 2.5: thinkingBudget range (-1 always allowed)
+    budget_zero: bool = False  # 2.5: thinkingBudget 0 (off) allowed
+    levels: frozenset[str] = frozenset()  # Gemini 3.x: thinkingLevel values
+
+
+# Sources, read 2026-11-26: 2.5 budgets from the table in github.com/snailyp/gemini-balance/issues/195
+# (copied from ai.google.dev/gemini-api/docs/thinking); 3.x levels from docs.cloud.google.com
+# gemini-enterprise-agent-platform models/gemini/3-8-flash (LOW, MEDIUM, HIGH; MINIMAL refused) and
+# .../3-5-flash-lite (four levels), the 3.7 Flash row of the same guide; output limits from the
+# models' pages (65,536; 2.5 Flash 65,535 per vercel.com/ai-gateway/models/gemini-2.5-flash.md).
+MODELS: dict[str, ModelRules] = {
+    "gemini-2.5-pro": ModelRules(65536, budget=(128, 32768)),
+    "gemini-2.5-flash": ModelRules(65535, budget=(1, 24576), budget_zero=True),
+    "gemini-2.5-flash-lite": ModelRules(65536, budget=(512, 24576), budget_zero=True),
+    "gemini-3.1-flash-lite": ModelRules(65536, levels=frozenset({"MINIMAL", "LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.5-flash-lite": ModelRules(65536, levels=frozenset({"MINIMAL", "LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.7-flash": ModelRules(65536, levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.8-flash": ModelRules(65536, levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
+    "gemini-3.1-pro-preview": ModelRules(65536, levels=frozenset({"LOW", "MEDIUM", "HIGH"})),
+}
+
+# The API's own words, recorded in public bug reports (read 2026-11-26):
+ERRORS = {
+    # github.com/openclaw/openclaw/issues/14036, github.com/swuecho/chat/issues/597
+    "not_found": "models/{model} is not found for API version {version}, or is not supported for {method}. "
+    "Call ListModels to see the list of available models and their supported methods.",
+    # github.com/snailyp/gemini-balance/issues/206 (gemini-2.5-pro, thinkingBudget 0)
+    "budget_zero": "Budget 0 is invalid. This model only works in thinking mode.",
+    # github.com/RooCodeInc/Roo-Code/issues/4399
+    "budget": "The thinking budget ({budget}) is invalid.",
+    # github.com/RooCodeInc/Roo-Code/issues/10700 (gemini-2.5-flash), microsoft/vscode#334581 (2.5 Pro)
+    "level_unsupported": "Thinking level is not supported for this model.",
+    # github.com/theJayTea/WritingTools/issues/282 (gemini-3.8-flash, MINIMAL)
+    "level": "Thinking level {level} is not supported for this model. Please retry with other thinking level.",
+    # Not found in any recording: the docs say both in one request is a 400 (hexdocs.pm gemini_ex
+    # ThinkingConfig, citing ai.google.dev/gemini-api/docs/gemini-3); the wording here is ours.
+    "both": "thinking_level and thinking_budget cannot be set in the same request.",
+    # Gemini 3 docs call thinkingBudget deprecated there; this stand-in refuses it outright so the
+    # worker provably never sends it to a 3.x model. Wording ours.
+    "budget_on_levels": "thinking_budget is not supported for this model; use thinking_level.",
+    # No recording of this 400 was found; wording ours.
+    "max_output": "The maxOutputTokens value {value} is out of range: this model allows at most {limit}.",
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +119,7 @@ class Reply:
     prompt_tokens: int = 120
     output_tokens: int | None = None  # candidatesTokenCount; default about one token per 4 characters
     thoughts_tokens: int = 0
+    cached_tokens: int = 0  # cachedContentTokenCount, part of prompt_tokens
     block_reason: str | None = None  # promptFeedback.blockReason: no candidates at all
     http_status: int = 200
     error_status: str = ""
@@ -67,6 +129,7 @@ class Reply:
     error_after_chunks: int | None = None  # a stream sends this many chunks, then an error frame
     cut_after_chunks: int | None = None  # a stream sends this many chunks, then drops the connection
     only_for: str | None = None  # a JSON schema title: only a request asking for it takes this reply
+    raw_body: dict[str, Any] | None = None  # a recorded response body, sent as it is
 
     @classmethod
     def answer(cls, text: str, **kwargs: Any) -> Reply:
@@ -98,10 +161,18 @@ class Reply:
         return cls.error(
             429,
             "RESOURCE_EXHAUSTED",
-            "Resource has been exhausted (e.g. check quota).",
+            "You exceeded your current quota, please check your plan and billing details.",
             retry_delay_s=retry_delay_s,
             **kwargs,
         )
+
+    @classmethod
+    def recorded(cls, name: str, **kwargs: Any) -> Reply:
+        """A response body recorded from the real API (tests/fixtures/gemini/<name>.json, sources
+        in SOURCES.md there), replayed verbatim; its HTTP status from `error.code`, else 200."""
+        body = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+        status = int((body.get("error") or {}).get("code", 200)) if isinstance(body, dict) else 200
+        return cls(raw_body=body, http_status=status, finish=None, **kwargs)
 
     def stalled(self, seconds: float) -> Reply:
         return replace(self, delay_s=seconds)
@@ -153,12 +224,18 @@ class Recorded:
         )
 
     @property
+    def thinking_config(self) -> dict[str, Any]:
+        """thinkingConfig with camelCase keys (the client writes snake_case; the API reads both)."""
+        raw = self.generation_config.get("thinkingConfig") or self.generation_config.get("thinking_config") or {}
+        return {re.sub(r"_([a-z])", lambda m: m[1].upper(), key): value for key, value in raw.items()}
+
+    @property
     def schema_title(self) -> str | None:
         return (self.generation_config.get("responseJsonSchema") or {}).get("title")
 
     def timing(self) -> dict[str, Any]:
         """This call's schedule, as `GET /_standin/schedule` serves it."""
-        thinking = self.generation_config.get("thinkingConfig") or {}
+        thinking = self.thinking_config
         return {
             "model": self.model,
             "method": self.method,
@@ -167,7 +244,8 @@ class Recorded:
             "first_byte": self.first_byte,
             "finished": self.finished,
             "client_port": self.client_port,
-            "thinking_budget": thinking.get("thinkingBudget", thinking.get("thinking_budget")),
+            "thinking_budget": thinking.get("thinkingBudget"),
+            "thinking_level": thinking.get("thinkingLevel"),
             "max_output_tokens": self.generation_config.get("maxOutputTokens"),
         }
 
@@ -340,9 +418,17 @@ class _Handler(BaseHTTPRequestHandler):
                 }
             ]
             return self._send_json(400, body)
+        refusal = _refusal(recorded, match["version"])
+        if refusal is not None:
+            standin._record(recorded)
+            return self._send_json(refusal["error"]["code"], refusal)
         reply = standin._next_reply(recorded)
         if not standin._pause(reply.delay_s):
             return
+        if reply.raw_body is not None:
+            if reply.http_status == 200 and recorded.method == "streamGenerateContent":
+                return self._replay_stream(recorded, reply.raw_body)
+            return self._send_json(reply.http_status, reply.raw_body)
         if reply.http_status != 200:
             return self._send_json(
                 reply.http_status,
@@ -390,6 +476,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._end()
         recorded.finished = time.monotonic()
 
+    def _replay_stream(self, recorded: Recorded, body: dict[str, Any]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        recorded.first_byte = time.monotonic()
+        self._frame(body)
+        self._end()
+        recorded.finished = time.monotonic()
+
     def _frame(self, payload: dict[str, Any]) -> None:
         self._chunk(b"data: " + json.dumps(payload, ensure_ascii=False).encode() + b"\r\n\r\n")
 
@@ -410,8 +506,46 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def _refusal(recorded: Recorded, version: str) -> dict[str, Any] | None:
+    """The error body the real API answers this request with before generating anything, or None."""
+    rules = MODELS.get(recorded.model)
+    if rules is None:
+        method = recorded.method
+        return _error_body(
+            404, "NOT_FOUND", ERRORS["not_found"].format(model=recorded.model, version=version, method=method)
+        )
+    invalid = _invalid_argument(rules, recorded)
+    return None if invalid is None else _error_body(400, "INVALID_ARGUMENT", invalid)
+
+
+def _invalid_argument(rules: ModelRules, recorded: Recorded) -> str | None:
+    cap = recorded.generation_config.get("maxOutputTokens", recorded.generation_config.get("max_output_tokens"))
+    if cap is not None and int(cap) > rules.max_output_tokens:
+        return ERRORS["max_output"].format(value=cap, limit=rules.max_output_tokens)
+    thinking = recorded.thinking_config
+    budget, level = thinking.get("thinkingBudget"), thinking.get("thinkingLevel")
+    if budget is not None and level is not None:
+        return ERRORS["both"]
+    if level is not None:
+        if not rules.levels:
+            return ERRORS["level_unsupported"]
+        if str(level).upper() not in rules.levels:
+            return ERRORS["level"].format(level=str(level).upper())
+    if budget is not None:
+        if rules.budget is None:
+            return ERRORS["budget_on_levels"]
+        low, high = rules.budget
+        if budget == 0 and not rules.budget_zero:
+            return ERRORS["budget_zero"]
+        if budget not in (0, -1) and not low <= budget <= high:
+            return ERRORS["budget"].format(budget=budget)
+    return None
+
+
 def _response(model: str, reply: Reply, text: str, finish: str | None, candidate_tokens: int) -> dict[str, Any]:
     usage: dict[str, Any] = {"promptTokenCount": reply.prompt_tokens}
+    if reply.cached_tokens:
+        usage["cachedContentTokenCount"] = reply.cached_tokens
     if candidate_tokens:
         usage["candidatesTokenCount"] = candidate_tokens
     if reply.thoughts_tokens:
@@ -440,8 +574,33 @@ def _response(model: str, reply: Reply, text: str, finish: str | None, candidate
 
 def _error_body(code: int, status: str, message: str, retry_delay_s: float | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if code == 429:
+        # The details a real quota 429 carries (tests/fixtures/gemini/rate_limited.json).
+        error["details"] = [
+            {
+                "@type": "type.googleapis.com/google.rpc.Help",
+                "links": [
+                    {
+                        "description": "Learn more about Gemini API quotas",
+                        "url": "https://ai.google.dev/gemini-api/docs/rate-limits",
+                    }
+                ],
+            },
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [
+                    {
+                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
+                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier",
+                        "quotaDimensions": {"location": "global"},
+                    }
+                ],
+            },
+        ]
     if retry_delay_s is not None:
-        error["details"] = [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s:g}s"}]
+        error.setdefault("details", []).append(
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{retry_delay_s:g}s"}
+        )
     return {"error": error}
 
 
@@ -542,7 +701,9 @@ def canned_responder(recorded: Recorded) -> Reply:
             output_tokens=300,
             thoughts_tokens=500,
         )
-    return Reply.answer(CANNED_REPLY, prompt_tokens=1500, thoughts_tokens=300)
+    # The answer's long system prompt is the same every time: Gemini serves part of it from its
+    # implicit context cache (cachedContentTokenCount, inside promptTokenCount).
+    return Reply.answer(CANNED_REPLY, prompt_tokens=1500, cached_tokens=1024, thoughts_tokens=300)
 
 
 def main(argv: list[str] | None = None) -> int:

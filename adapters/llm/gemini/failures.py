@@ -16,6 +16,7 @@ from core.errors import (
     LLMError,
     LLMMaxTokens,
     LLMRateLimited,
+    LLMRecitation,
     LLMRejected,
     LLMSafetyBlocked,
     LLMTimeout,
@@ -24,10 +25,10 @@ from core.errors import (
 
 log = logging.getLogger("reppy.gemini")
 
-# Finish reasons that mean a filter stopped the answer.
+# Finish reasons that mean a safety filter stopped the answer. RECITATION is not one of them: it
+# stops an answer that quotes training data too closely, and the same request may pass next time.
 SAFETY_FINISHES = {
     "SAFETY",
-    "RECITATION",
     "PROHIBITED_CONTENT",
     "BLOCKLIST",
     "SPII",
@@ -58,6 +59,8 @@ def finish_failure(
     finish = _enum_name(response_metadata.get("finish_reason"))
     if finish in SAFETY_FINISHES:
         return LLMSafetyBlocked(f"{node}: Gemini stopped the answer ({finish})")
+    if finish == "RECITATION":
+        return LLMRecitation(f"{node}: Gemini stopped the answer for reciting a source (RECITATION); a retry may pass")
     if finish == "MAX_TOKENS":
         if not has_text and thinking_tokens:
             return LLMMaxTokens(

@@ -2,23 +2,18 @@
 and a configured view of it per node.
 
 A view is a shallow `model_copy`: it shares its model's client and only changes what the request
-carries — temperature, thinking budget, output cap, timeout — and whether the call may stream.
+carries — temperature, thinking (a budget for 2.5 models, a level for 3.x, as the start-up check in
+config.py resolved it), output cap, timeout — and whether the call may stream.
 Structured calls never stream (one generateContent, nothing for LangGraph's "messages" stream to
 pick up); only the chat answer does."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, REMEMBER, ROUTE, UPDATE, GeminiConfig
-
-# Routing and planning are classification: the same message should route the same way.
-ROUTER_TEMPERATURE = 0.0
-# Programs and routine edits follow the user's request and the catalog closely.
-STRUCTURED_TEMPERATURE = 0.2
-# The chat answer may vary in wording.
-CHAT_TEMPERATURE = 0.7
 
 
 @dataclass(frozen=True)
@@ -33,10 +28,9 @@ class NodeModels:
 
 
 def build_models(config: GeminiConfig) -> NodeModels:
-    from langchain_google_genai import ChatGoogleGenerativeAI
-
+    chat_model = _chat_model_class()
     clients = {
-        name: ChatGoogleGenerativeAI(
+        name: chat_model(
             model=name,
             google_api_key=config.api_key,
             base_url=config.base_url,
@@ -46,15 +40,14 @@ def build_models(config: GeminiConfig) -> NodeModels:
         )
         for name in dict.fromkeys((config.router_model, config.main_model))
     }
-    budgets = config.thinking_budgets
 
-    def view(
-        model: str, node: str, *, temperature: float, max_output_tokens: int, timeout_s: float, stream: bool
-    ) -> Any:
+    def view(model: str, node: str, *, max_output_tokens: int, timeout_s: float, stream: bool) -> Any:
+        thinking = config.thinking.get(node, {})
         return clients[model].model_copy(
             update={
-                "temperature": temperature,
-                "thinking_budget": budgets[node],
+                "temperature": config.temperatures.get(node),
+                "thinking_budget": thinking.get("thinking_budget"),
+                "reasoning_effort": thinking.get("thinking_level"),  # the field behind `thinking_level`
                 "max_output_tokens": max_output_tokens,
                 "timeout": timeout_s,
                 "disable_streaming": not stream,
@@ -62,7 +55,6 @@ def build_models(config: GeminiConfig) -> NodeModels:
         )
 
     router = {
-        "temperature": ROUTER_TEMPERATURE,
         "max_output_tokens": config.router_max_output_tokens,
         "timeout_s": config.router_timeout_s,
         "stream": False,
@@ -71,9 +63,41 @@ def build_models(config: GeminiConfig) -> NodeModels:
     return NodeModels(
         route=view(config.router_model, ROUTE, **router),
         plan=view(config.router_model, PLAN, **router),
-        chat=view(config.main_model, CHAT, temperature=CHAT_TEMPERATURE, stream=True, **main),
-        generate=view(config.main_model, GENERATE, temperature=STRUCTURED_TEMPERATURE, stream=False, **main),
-        update=view(config.main_model, UPDATE, temperature=STRUCTURED_TEMPERATURE, stream=False, **main),
+        chat=view(config.main_model, CHAT, stream=True, **main),
+        generate=view(config.main_model, GENERATE, stream=False, **main),
+        update=view(config.main_model, UPDATE, stream=False, **main),
         remember=view(config.router_model, REMEMBER, **router),
         clients=tuple(clients.values()),
     )
+
+
+@functools.cache
+def _chat_model_class() -> type:
+    """ChatGoogleGenerativeAI, keeping the usage of a blocked prompt on the non-streaming path.
+
+    langchain-google-genai (4.4.3) returns an empty message for a response with no candidates (a
+    prompt blocked by promptFeedback) and drops its usageMetadata there, though the API billed the
+    prompt; its streaming path keeps it. This runs the same request and, in that one case, takes
+    the usage the streaming conversion reads from the same response."""
+    from google.genai.errors import ClientError, ServerError
+    from langchain_google_genai import ChatGoogleGenerativeAI
+    from langchain_google_genai import chat_models as lc
+
+    class GeminiChat(ChatGoogleGenerativeAI):
+        async def _agenerate(self, messages, stop=None, run_manager=None, *, cached_content=None, **kwargs):
+            request = self._prepare_request(
+                messages, stop=stop, cached_content=cached_content or self.cached_content, **kwargs
+            )
+            try:
+                response = await self.async_client.models.generate_content(**request)
+            except ClientError as exc:
+                lc._handle_client_error(exc, request)
+            except ServerError as exc:
+                lc._handle_server_error(exc)
+            result = lc._response_to_result(response)
+            if not response.candidates and response.usage_metadata is not None:
+                streamed = lc._response_to_result(response, stream=True)
+                result.generations[0].message.usage_metadata = streamed.generations[0].message.usage_metadata
+            return result
+
+    return GeminiChat

@@ -1,9 +1,9 @@
 """The Gemini model provider.
 
-- route / plan / memory extraction: the router model (flash) with structured output, temperature 0, thinking off, a
-  small output cap. An unparseable or empty answer raises LLMMalformedOutput (the nodes ask the user
+- route / plan / memory extraction: the router model (a Flash-Lite) with structured output, the least
+  thinking the model allows, a small output cap. An unparseable or empty answer raises LLMMalformedOutput (the nodes ask the user
   instead); a blocked prompt fails the request (LLM_SAFETY_BLOCKED).
-- chat answer: the main model (pro), streamed chunk by chunk through LangChain, so LangGraph's
+- chat answer: the main model, streamed chunk by chunk through LangChain, so LangGraph's
   "messages" stream carries the tokens of this node.
 - program / routine update: the main model with structured output and one repair attempt when the
   output does not validate.
@@ -238,10 +238,12 @@ def _record(node: str, model: str, usage: dict[str, Any] | None, started: float)
     return usage_record(
         node,
         model,
+        # promptTokenCount, which includes cachedContentTokenCount (billed at the cached rate)
         input_tokens=usage.get("input_tokens", 0),
         output_tokens=usage.get("output_tokens", 0),  # includes thinking, as Gemini bills it
         thinking_tokens=(usage.get("output_token_details") or {}).get("reasoning", 0),
         latency_ms=(time.perf_counter() - started) * 1000,
+        cached_input_tokens=(usage.get("input_token_details") or {}).get("cache_read", 0),
     )
 
 
