@@ -144,6 +144,10 @@ ERROR_CODES: dict[str, ErrorCodeInfo] = {
     ),
     "LLM_EMPTY_OUTPUT": ErrorCodeInfo("The model returned an empty answer.", True),
     "LLM_SAFETY_BLOCKED": ErrorCodeInfo("The model's safety filters blocked the prompt or the answer.", False),
+    "LLM_RECITATION": ErrorCodeInfo(
+        "The model stopped because its answer recited training data too closely; the same request may pass next time.",
+        True,
+    ),
     "LLM_MAX_TOKENS": ErrorCodeInfo("The model's answer was cut off at its output token limit.", False),
     "LLM_RATE_LIMITED": ErrorCodeInfo("The model API rate-limited the worker (429, quota).", True),
     "LLM_UNAVAILABLE": ErrorCodeInfo("The model API was unavailable (5xx, connection).", True),
