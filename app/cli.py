@@ -20,7 +20,7 @@ import logging
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
+from app.command_settings import load_settings
 
 EXAMPLE_REQUEST = {
     "requestId": "req-12345",
@@ -48,17 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench(argv: list[str]) -> int:
-    # bench/ sits beside app/ in a checkout (it reuses the stand-ins under tests/).
-    root = str(Path(__file__).resolve().parent.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    try:
-        from bench.cli import main as bench_main
-    except ImportError:
-        print(
-            "reppy-worker bench: run it from a source checkout (bench/ and tests/ are not installed)", file=sys.stderr
-        )
-        return 2
+    from bench.cli import main as bench_main
+
     return bench_main(argv)
 
 
@@ -71,7 +62,7 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--vm-url", help="VM Internal API base URL (overrides VM_INTERNAL_BASE_URL)")
     args = parser.parse_args(argv)
 
-    settings = _settings(vm_url=args.vm_url)
+    settings = load_settings(vm_url=args.vm_url)
     if settings is None:
         return 2
     raw = _read_request(args)
@@ -105,24 +96,6 @@ async def _run_one(raw: str | bytes | dict, settings) -> int:
     return EXIT_CODES[outcome.status]
 
 
-def _settings(**overrides):
-    from app.logs import configure_logging
-    from core.settings import Settings
-
-    try:
-        settings = Settings(
-            **{k.upper() if k != "vm_url" else "VM_INTERNAL_BASE_URL": v for k, v in overrides.items() if v is not None}
-        )
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
-        )
-        print(f"reppy-worker: invalid configuration: {problems}", file=sys.stderr)
-        return None
-    configure_logging(settings)
-    return settings
-
-
 def _read_request(args) -> str | bytes | dict | None:
     if args.example:
         return EXAMPLE_REQUEST
@@ -147,7 +120,7 @@ def vm_stub(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--prefix", default="/internal")
     args = parser.parse_args(argv)
-    settings = _settings()
+    settings = load_settings()
     if settings is None:
         return 2
     if settings.VM_INTERNAL_TOKEN is None:

@@ -40,8 +40,8 @@ class OciStream:
 
     @classmethod
     def start(cls, directory: Path) -> OciStream:
-        from tests.standins.oci import OciStandIn
-        from tests.standins.oci_identity import OciTestIdentity
+        from standins.oci import OciStandIn
+        from standins.oci_identity import OciTestIdentity
 
         identity = OciTestIdentity.generate()
         return cls(OciStandIn(identity.public_key).start(), identity.write_config(directory))

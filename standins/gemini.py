@@ -14,7 +14,7 @@ benchmark can reuse the server as it is and measure the model time itself.
 
 Run it alone (canned answers for every node, so the whole graph runs against it):
 
-    python -m tests.standins.gemini --port 8765 --ttft 0.4 --tps 80
+    python -m standins.gemini --port 8765 --ttft 0.4 --tps 80
 """
 
 from __future__ import annotations

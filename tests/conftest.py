@@ -106,8 +106,8 @@ def vm() -> EmbeddedVMApi:
 
 @pytest.fixture
 def vm_stub():
-    """The embedded VM API served over HTTP on 127.0.0.1 (tests/standins/vm.py), stopped after the test."""
-    from tests.standins.vm import running_stub
+    """The embedded VM API served over HTTP on 127.0.0.1 (standins/vm.py), stopped after the test."""
+    from standins.vm import running_stub
 
     with running_stub() as server:
         yield server

@@ -9,8 +9,8 @@ import pytest
 
 from app.dependencies import build_dependencies
 from core.settings import Settings
+from standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
 from tests.conftest import REPO
-from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
 
 # Looks like a real key, so a leak would be found by a plain substring search.
 KEY = "AIzaSyStandIn-secret-0123456789abcdef"

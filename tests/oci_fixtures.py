@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.standins.oci import OciStandIn
-from tests.standins.oci_identity import OciTestIdentity
+from standins.oci import OciStandIn
+from standins.oci_identity import OciTestIdentity
 
 STREAM_ID = "ocid1.stream.oc1.iad.aaaaaaaateststream"
 QUEUE_ID = "ocid1.queue.oc1.iad.aaaaaaaatestqueue"

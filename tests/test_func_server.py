@@ -21,11 +21,11 @@ import uuid
 import httpx
 import pytest
 
+from standins.oci import OciStandIn
+from standins.oci_identity import OciTestIdentity
+from standins.slow_vm import SlowVMStub
 from tests.conftest import REPO, request
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID
-from tests.standins.oci import OciStandIn
-from tests.standins.oci_identity import OciTestIdentity
-from tests.standins.slow_vm import SlowVMStub
 
 pytestmark = pytest.mark.integration
 

@@ -11,6 +11,7 @@ import pytest
 from adapters.llm.gemini import GeminiProvider
 from app.runner import handle
 from graph.graph import graph
+from standins.gemini import CANNED_REPLY, Reply, canned_responder
 from tests.conftest import request
 from tests.gemini_support import (  # noqa: F401 - fixtures
     CHAT_MESSAGE,
@@ -27,7 +28,6 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     route,
     thinking_budget,
 )
-from tests.standins.gemini import CANNED_REPLY, Reply, canned_responder
 
 pytestmark = pytest.mark.integration
 

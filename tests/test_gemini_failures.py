@@ -25,6 +25,7 @@ import pytest
 
 from app.dependencies import build_dependencies
 from app.runner import handle
+from standins.gemini import Reply
 from tests.conftest import request
 from tests.gemini_support import (  # noqa: F401 - fixtures
     CHAT_MESSAGE,
@@ -41,7 +42,6 @@ from tests.gemini_support import (  # noqa: F401 - fixtures
     route,
     without_remember,
 )
-from tests.standins.gemini import Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

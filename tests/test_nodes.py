@@ -462,7 +462,7 @@ async def test_remember_nothing_to_save_writes_nothing(runtime, memory):
 
 async def test_remember_failure_is_reported_not_raised(context, caplog):
     from adapters.memory.qdrant import QdrantMemory
-    from tests.standins.qdrant import running_qdrant
+    from standins.qdrant import running_qdrant
 
     with running_qdrant() as server:
         url = server.url  # a Qdrant that was just there and is gone now

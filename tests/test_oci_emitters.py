@@ -14,9 +14,9 @@ from app.dependencies import build_dependencies
 from app.runner import handle
 from core.contracts import ResultEvent, TokenEvent
 from core.errors import ConfigError
+from standins.oci_identity import OciTestIdentity
 from tests.conftest import request
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
-from tests.standins.oci_identity import OciTestIdentity
 
 pytestmark = pytest.mark.integration
 TIMEOUT = (2.0, 5.0)

@@ -24,11 +24,11 @@ from adapters.vm_api.stub_server import Fault, VMStubServer
 from app.dependencies import build_dependencies
 from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 from app.runner import handle
+from standins.gemini import Latency, Reply
+from standins.vm import TOKEN
 from tests.conftest import REPO, request
 from tests.gemini_support import CHAT_MESSAGE, gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
-from tests.standins.gemini import Latency, Reply
-from tests.standins.vm import TOKEN
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 

@@ -20,10 +20,10 @@ from adapters.vm_api.stub_server import Fault
 from app.dependencies import build_dependencies
 from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 from app.runner import handle
+from standins.vm import TOKEN
 from tests.conftest import OTHER_USER, request
 from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.reliability.conftest import STALL_S
-from tests.standins.vm import TOKEN
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 

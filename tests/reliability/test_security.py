@@ -20,10 +20,10 @@ from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault, VMStubServer
 from app.dependencies import build_dependencies
 from app.runner import handle
+from standins.gemini import GeminiStandIn, Reply, canned_responder
+from standins.qdrant import QdrantFault, running_qdrant
 from tests.conftest import DEMO_USER, OTHER_USER, REPO, request
 from tests.gemini_support import KEY, gemini_settings, plan, route
-from tests.standins.gemini import GeminiStandIn, Reply, canned_responder
-from tests.standins.qdrant import QdrantFault, running_qdrant
 
 pytestmark = [
     pytest.mark.reliability,
