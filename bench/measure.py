@@ -114,10 +114,6 @@ def build_worker(
     return Worker(deps, probes)
 
 
-def unwrap_memory(worker: Worker) -> Any:
-    return worker.deps.memory._inner
-
-
 # --- realistic latency ------------------------------------------------------------------------
 
 

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.llm.offline import OfflineProvider
 from adapters.memory.embeddings import shared_embeddings
 from adapters.memory.qdrant import QdrantMemory
@@ -19,6 +18,7 @@ from adapters.vm_api.embedded import EmbeddedVMApi
 from app.dependencies import build_dependencies
 from core.settings import Settings
 from graph.context import Context
+from tests.emitters import CollectingEmitter
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_USER = "user-67890"

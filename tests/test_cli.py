@@ -10,22 +10,17 @@ import sys
 import pytest
 
 from tests.conftest import REPO
+from tests.processes import clean_env, stop
 
 pytestmark = pytest.mark.integration
 
 
 def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd=None):
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))
-    }
-    environment.update({"QDRANT_PATH": ":memory:", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         input=stdin,
         capture_output=True,
-        env=environment,
+        env=clean_env(**{"QDRANT_PATH": ":memory:", **(env or {})}),
         cwd=cwd or REPO,
         timeout=120,
     )
@@ -103,8 +98,7 @@ def test_vm_stub_serves_the_cli_and_claims_once():
         assert b"already claimed" in again.stderr
         assert token.encode() not in over_http.stderr + again.stderr
     finally:
-        stub.terminate()
-        stub.wait(timeout=10)
+        stop(stub)
 
 
 def test_vm_stub_requires_a_token():

@@ -1,4 +1,4 @@
-"""Wire contracts: field names exactly as the seed writes them; strict, readable validation."""
+"""Wire contracts: field names exactly as the product spec writes them; strict, readable validation."""
 
 from __future__ import annotations
 

@@ -11,8 +11,6 @@ import base64
 import datetime as dt
 import importlib.metadata
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +24,7 @@ from standins.oci_identity import OciTestIdentity
 from standins.slow_vm import SlowVMStub
 from tests.conftest import REPO, request
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID
+from tests.processes import clean_env, stop
 
 pytestmark = pytest.mark.integration
 
@@ -71,29 +70,21 @@ def vm_stub():
 def fn_server(standin, vm_stub, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("fn")
     socket_path = workdir / "lsnr.sock"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))
-    }
-    env.update(
-        {
-            "FN_FORMAT": "http-stream",
-            "FN_LISTENER": f"unix:{socket_path}",
-            "PYTHONPATH": str(REPO),  # this checkout, not an installed copy
-            "QDRANT_PATH": ":memory:",
-            "LLM_PROVIDER": "offline",
-            "VM_INTERNAL_BASE_URL": vm_stub.base_url,
-            "VM_INTERNAL_TOKEN": VM_TOKEN,
-            "OCI_AUTH": "config",
-            "OCI_CONFIG_FILE": str(IDENTITY.write_config(workdir)),
-            "OCI_STREAM_ID": STREAM_ID,
-            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-            "OCI_STREAM_ENDPOINT": standin.endpoint,
-            "OCI_QUEUE_ENDPOINT": standin.endpoint,
-            "OCI_PUBLISH_RETRY_S": "1",
-            "DEADLINE_RESERVE_S": str(RESERVE_S),
-        }
+    env = clean_env(
+        FN_FORMAT="http-stream",
+        FN_LISTENER=f"unix:{socket_path}",
+        QDRANT_PATH=":memory:",
+        LLM_PROVIDER="offline",
+        VM_INTERNAL_BASE_URL=vm_stub.base_url,
+        VM_INTERNAL_TOKEN=VM_TOKEN,
+        OCI_AUTH="config",
+        OCI_CONFIG_FILE=str(IDENTITY.write_config(workdir)),
+        OCI_STREAM_ID=STREAM_ID,
+        OCI_RESULT_QUEUE_ID=QUEUE_ID,
+        OCI_STREAM_ENDPOINT=standin.endpoint,
+        OCI_QUEUE_ENDPOINT=standin.endpoint,
+        OCI_PUBLISH_RETRY_S="1",
+        DEADLINE_RESERVE_S=str(RESERVE_S),
     )
     log_file = (workdir / "fdk.log").open("wb")
     process = subprocess.Popen(
@@ -108,13 +99,7 @@ def fn_server(standin, vm_stub, tmp_path_factory):
         with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=120) as client:
             yield FnCaller(client, workdir / "fdk.log")
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop(process)
         log_file.close()
 
 

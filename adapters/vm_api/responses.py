@@ -1,4 +1,4 @@
-"""The VM Internal API's answers, typed. The seed shows `...` in every body, so each model names the
+"""The VM Internal API's answers, typed. The product spec shows `...` in every body, so each model names the
 fields the worker relies on and lets the rest through untouched (extra="allow"): a VM that adds a
 column never breaks the worker, a VM that drops one the worker needs fails clearly."""
 

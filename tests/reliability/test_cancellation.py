@@ -16,7 +16,6 @@ import time
 import httpx
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, stream_client
 from adapters.emit.oci_stream import StreamTokenEmitter
 from adapters.vm_api.http import HttpVMApi
@@ -27,8 +26,10 @@ from app.runner import handle
 from standins.gemini import Latency, Reply
 from standins.vm import TOKEN
 from tests.conftest import REPO, request
+from tests.emitters import CollectingEmitter
 from tests.gemini_support import CHAT_MESSAGE, gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.processes import clean_env, stop
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -156,30 +157,22 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
     vm.inject("active-routines", Fault("stall", seconds=30.0))  # the first request waits on the VM
     vm.start_in_thread()
     socket_path = tmp_path / "lsnr.sock"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))
-    }
-    env.update(
-        {
-            "FN_FORMAT": "http-stream",
-            "FN_LISTENER": f"unix:{socket_path}",
-            "PYTHONPATH": str(REPO),
-            "QDRANT_PATH": ":memory:",
-            "LLM_PROVIDER": "offline",
-            "BATCH_CONCURRENCY": "1",
-            "VM_INTERNAL_BASE_URL": vm.base_url,
-            "VM_INTERNAL_TOKEN": "sigterm-vm-token",
-            "VM_TIMEOUT_READ_S": "60",
-            "OCI_AUTH": "config",
-            "OCI_CONFIG_FILE": str(identity.write_config(tmp_path)),
-            "OCI_STREAM_ID": STREAM_ID,
-            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-            "OCI_STREAM_ENDPOINT": standin.endpoint,
-            "OCI_QUEUE_ENDPOINT": standin.endpoint,
-            "OCI_PUBLISH_RETRY_S": "2",
-        }
+    env = clean_env(
+        FN_FORMAT="http-stream",
+        FN_LISTENER=f"unix:{socket_path}",
+        QDRANT_PATH=":memory:",
+        LLM_PROVIDER="offline",
+        BATCH_CONCURRENCY="1",
+        VM_INTERNAL_BASE_URL=vm.base_url,
+        VM_INTERNAL_TOKEN="sigterm-vm-token",
+        VM_TIMEOUT_READ_S="60",
+        OCI_AUTH="config",
+        OCI_CONFIG_FILE=str(identity.write_config(tmp_path)),
+        OCI_STREAM_ID=STREAM_ID,
+        OCI_RESULT_QUEUE_ID=QUEUE_ID,
+        OCI_STREAM_ENDPOINT=standin.endpoint,
+        OCI_QUEUE_ENDPOINT=standin.endpoint,
+        OCI_PUBLISH_RETRY_S="2",
     )
     log_path = tmp_path / "fdk.log"
     with log_path.open("wb") as log_file:
@@ -222,9 +215,7 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
         process.wait(timeout=20)
         caller.join(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace_s=0)
         vm.stop()
 
     results = standin.queue_events()
@@ -240,12 +231,7 @@ def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
     vm = VMStubServer("127.0.0.1", 0, "cli-vm-token")
     vm.inject("active-routines", Fault("stall", seconds=30.0))
     vm.start_in_thread()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))
-    }
-    env.update({"VM_INTERNAL_TOKEN": "cli-vm-token", "QDRANT_PATH": ":memory:", "PYTHONPATH": str(REPO)})
+    env = clean_env(VM_INTERNAL_TOKEN="cli-vm-token", QDRANT_PATH=":memory:")
     body = json.dumps(request(CHAT, request_id="req-ctrl-c"), ensure_ascii=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "--vm-url", vm.base_url, "-j", body],
@@ -263,9 +249,7 @@ def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
         ledger.fault()
         stdout, stderr = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace_s=0)
         vm.stop()
     result = json.loads(stdout.decode().splitlines()[-1])
     assert (result["requestId"], result["status"], result["error"]["code"]) == ("req-ctrl-c", "FAILED", "CANCELLED")
