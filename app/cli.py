@@ -1,15 +1,5 @@
-"""`reppy-worker`: run one request locally and print its events as JSON lines.
-
-    reppy-worker --example                 the seed's example payload
-    reppy-worker -f request.json | -j '{…}' | < request.json
-    reppy-worker --vm-url http://127.0.0.1:8080/internal --example
-    reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
-    reppy-worker eval routing              measure the router on the labelled cases
-    reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
-
-Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration,
-130 interrupted (Ctrl-C).
-"""
+"""`reppy-worker`: run one request locally and print its events as JSON lines (`--help` shows
+the same usage)."""
 
 from __future__ import annotations
 
@@ -30,6 +20,21 @@ EXAMPLE_REQUEST = {
     "metadata": {},
 }
 EXIT_CODES = {"SUCCEEDED": 0, "CLARIFY": 0, "SKIPPED": 0, "FAILED": 1, "INVALID": 2}
+USAGE = """\
+a request:
+  reppy-worker --example                   a chat request for the demo user
+  reppy-worker -f examples/request.json    a file
+  reppy-worker -j '{"requestId": …}'       a JSON string
+  reppy-worker < examples/request.json     on stdin
+  reppy-worker --vm-url http://127.0.0.1:8080/internal --example
+
+sub-commands (each has its own --help):
+  reppy-worker vm-stub [--port 8080]       the embedded VM Internal API as an HTTP server
+  reppy-worker eval routing                measure the router on the labelled cases
+  reppy-worker bench [--quick]             the performance benchmark (from a source checkout)
+
+Events go to stdout, logs to stderr. Exit codes: 0 SUCCEEDED / CLARIFY / skipped (requestId already
+claimed), 1 FAILED, 2 unusable input or configuration, 130 interrupted (Ctrl-C)."""
 
 log = logging.getLogger("reppy.cli")
 
@@ -54,11 +59,16 @@ def bench(argv: list[str]) -> int:
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="reppy-worker", description="Run one Reppy Worker request locally.")
+    parser = argparse.ArgumentParser(
+        prog="reppy-worker",
+        description="Run one Reppy Worker request locally: from -f, -j, --example or stdin.",
+        epilog=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("-f", "--file", type=Path, help="request JSON file")
     source.add_argument("-j", "--json", help="request JSON string")
-    source.add_argument("--example", action="store_true", help="run the seed's example request")
+    source.add_argument("--example", action="store_true", help="run a chat request for the demo user")
     parser.add_argument("--vm-url", help="VM Internal API base URL (overrides VM_INTERNAL_BASE_URL)")
     args = parser.parse_args(argv)
 

@@ -66,6 +66,29 @@ def test_invalid_request_with_id_prints_failed_result():
     assert result["error"]["code"] == "INVALID_REQUEST"
 
 
+def test_the_logged_reason_says_invalid_request_once():
+    body = {"requestId": "r-2", "userId": "user-67890", "conversation_history": []}
+    log = run_cli("-j", json.dumps(body)).stderr.decode()
+    assert "request r-2: invalid request: conversation_history" in log
+    assert log.count("invalid request") == 1
+
+
+def test_the_shipped_example_request_runs():
+    done = run_cli("-f", "examples/request.json")
+    assert done.returncode == 0, done.stderr.decode()
+    result = events(done.stdout)[-1]
+    assert (result["requestId"], result["status"]) == ("req-example-1", "SUCCEEDED")
+    assert events(run_cli(stdin=(REPO / "examples" / "request.json").read_bytes()).stdout)[-1]["status"] == "SUCCEEDED"
+
+
+def test_help_lists_every_way_to_run_it():
+    done = run_cli("--help")
+    assert done.returncode == 0
+    usage = done.stdout.decode()
+    for shown in ("--example", "-f examples/request.json", "stdin", "vm-stub", "eval routing", "bench", "Exit codes"):
+        assert shown in usage, shown
+
+
 def test_failed_request_exits_1():
     body = {
         "requestId": "req-f",
