@@ -152,3 +152,15 @@ def test_the_cycle_check_finds_a_cycle():
     assert [c for c in strongly_connected({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) if len(c) > 1] == [
         ["a", "b", "c"]
     ]
+
+
+def test_the_function_image_needs_no_test_tool():
+    """.dockerignore leaves standins/ and bench/ out of the Function's image: func.py must not reach them."""
+    graph, seen, todo = import_graph(), set(), ["func"]
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(graph[module])
+    assert "app.runner" in seen
+    assert sorted(m for m in seen if m.split(".")[0] in ("standins", "bench", "tests")) == []
