@@ -29,7 +29,7 @@ from tests.conftest import REPO, request
 from tests.emitters import CollectingEmitter
 from tests.gemini_support import CHAT_MESSAGE, gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
-from tests.processes import clean_env, stop
+from tests.processes import clean_env, running_function, stop
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -151,71 +151,54 @@ async def test_a_cancelled_invocation_answers_what_it_claimed_and_leaves_the_res
 
 
 def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, standin, tmp_path, ledger):
-    from tests.test_func_server import fdk_command
-
     vm = VMStubServer("127.0.0.1", 0, "sigterm-vm-token")
     vm.inject("active-routines", Fault("stall", seconds=30.0))  # the first request waits on the VM
     vm.start_in_thread()
-    socket_path = tmp_path / "lsnr.sock"
-    env = clean_env(
-        FN_FORMAT="http-stream",
-        FN_LISTENER=f"unix:{socket_path}",
-        QDRANT_PATH=":memory:",
-        LLM_PROVIDER="offline",
-        BATCH_CONCURRENCY="1",
-        VM_INTERNAL_BASE_URL=vm.base_url,
-        VM_INTERNAL_TOKEN="sigterm-vm-token",
-        VM_TIMEOUT_READ_S="60",
-        OCI_AUTH="config",
-        OCI_CONFIG_FILE=str(identity.write_config(tmp_path)),
-        OCI_STREAM_ID=STREAM_ID,
-        OCI_RESULT_QUEUE_ID=QUEUE_ID,
-        OCI_STREAM_ENDPOINT=standin.endpoint,
-        OCI_QUEUE_ENDPOINT=standin.endpoint,
-        OCI_PUBLISH_RETRY_S="2",
-    )
-    log_path = tmp_path / "fdk.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
     answer: dict = {}
     try:
-        for _ in range(600):  # bounded: up to ~60 s for the socket
-            if socket_path.exists() or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert process.poll() is None and socket_path.exists(), log_path.read_text()
-        # One request the VM keeps waiting, then one that waits its turn (one at a time).
-        batch = [request(CHAT, request_id="req-term-slow"), request(CHAT, request_id="req-term-next")]
+        with running_function(
+            tmp_path,
+            BATCH_CONCURRENCY="1",
+            VM_INTERNAL_BASE_URL=vm.base_url,
+            VM_INTERNAL_TOKEN="sigterm-vm-token",
+            VM_TIMEOUT_READ_S="60",
+            OCI_AUTH="config",
+            OCI_CONFIG_FILE=str(identity.write_config(tmp_path)),
+            OCI_STREAM_ID=STREAM_ID,
+            OCI_RESULT_QUEUE_ID=QUEUE_ID,
+            OCI_STREAM_ENDPOINT=standin.endpoint,
+            OCI_QUEUE_ENDPOINT=standin.endpoint,
+            OCI_PUBLISH_RETRY_S="2",
+        ) as function:
+            # One request the VM keeps waiting, then one that waits its turn (one at a time).
+            batch = [request(CHAT, request_id="req-term-slow"), request(CHAT, request_id="req-term-next")]
 
-        def call() -> None:
-            transport = httpx.HTTPTransport(uds=str(socket_path))
-            with httpx.Client(transport=transport, timeout=60) as client:
-                try:
-                    answer["response"] = client.post(
-                        "http://function/call",
-                        content=json.dumps(batch).encode(),
-                        headers={"Fn-Call-Id": "call-sigterm", "Fn-Deadline": "2099-01-01T00:00:00Z"},
-                    )
-                except httpx.HTTPError as exc:
-                    answer["error"] = exc
+            def call() -> None:
+                transport = httpx.HTTPTransport(uds=str(function.socket))
+                with httpx.Client(transport=transport, timeout=60) as client:
+                    try:
+                        answer["response"] = client.post(
+                            "http://function/call",
+                            content=json.dumps(batch).encode(),
+                            headers={"Fn-Call-Id": "call-sigterm", "Fn-Deadline": "2099-01-01T00:00:00Z"},
+                        )
+                    except httpx.HTTPError as exc:
+                        answer["error"] = exc
 
-        caller = threading.Thread(target=call, daemon=True)
-        caller.start()
-        for _ in range(600):  # bounded: until the first request is claimed and waiting on the VM
-            if any(path.endswith("/active-routines") for _, path in vm.calls):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the slow request never reached the VM:\n" + log_path.read_text()[-3000:])
+            caller = threading.Thread(target=call, daemon=True)
+            caller.start()
+            for _ in range(600):  # bounded: until the first request is claimed and waiting on the VM
+                if any(path.endswith("/active-routines") for _, path in vm.calls):
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail("the slow request never reached the VM:\n" + function.log.read_text()[-3000:])
 
-        os.kill(process.pid, signal.SIGTERM)
-        ledger.fault()
-        process.wait(timeout=20)
-        caller.join(timeout=20)
+            os.kill(function.process.pid, signal.SIGTERM)
+            ledger.fault()
+            function.process.wait(timeout=20)
+            caller.join(timeout=20)
     finally:
-        stop(process, grace_s=0)
         vm.stop()
 
     results = standin.queue_events()
