@@ -20,7 +20,7 @@ from standins.oci import OciStandIn
 from standins.oci_identity import OciTestIdentity
 from standins.slow_vm import SlowVMStub
 from tests.conftest import request
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID
+from tests.oci_fixtures import oci_environment
 from tests.processes import running_function
 
 pytestmark = pytest.mark.integration
@@ -55,12 +55,7 @@ def fn_server(standin, vm_stub, tmp_path_factory):
             workdir,
             VM_INTERNAL_BASE_URL=vm_stub.base_url,
             VM_INTERNAL_TOKEN=VM_TOKEN,
-            OCI_AUTH="config",
-            OCI_CONFIG_FILE=str(IDENTITY.write_config(workdir)),
-            OCI_STREAM_ID=STREAM_ID,
-            OCI_RESULT_QUEUE_ID=QUEUE_ID,
-            OCI_STREAM_ENDPOINT=standin.endpoint,
-            OCI_QUEUE_ENDPOINT=standin.endpoint,
+            **oci_environment(IDENTITY.write_config(workdir), standin.endpoint),
             OCI_PUBLISH_RETRY_S="1",
             DEADLINE_RESERVE_S=str(RESERVE_S),
         ) as function,

@@ -28,7 +28,7 @@ from standins.vm import TOKEN
 from tests.conftest import REPO, request
 from tests.emitters import CollectingEmitter
 from tests.gemini_support import CHAT_MESSAGE, gemini, gemini_deps, plan, route  # noqa: F401 - fixtures
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, oci_environment, standin  # noqa: F401
 from tests.processes import clean_env, running_function, stop
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
@@ -162,12 +162,7 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
             VM_INTERNAL_BASE_URL=vm.base_url,
             VM_INTERNAL_TOKEN="sigterm-vm-token",
             VM_TIMEOUT_READ_S="60",
-            OCI_AUTH="config",
-            OCI_CONFIG_FILE=str(identity.write_config(tmp_path)),
-            OCI_STREAM_ID=STREAM_ID,
-            OCI_RESULT_QUEUE_ID=QUEUE_ID,
-            OCI_STREAM_ENDPOINT=standin.endpoint,
-            OCI_QUEUE_ENDPOINT=standin.endpoint,
+            **oci_environment(identity.write_config(tmp_path), standin.endpoint),
             OCI_PUBLISH_RETRY_S="2",
         ) as function:
             # One request the VM keeps waiting, then one that waits its turn (one at a time).
