@@ -10,8 +10,6 @@ import logging
 import sys
 from pathlib import Path
 
-from app.command_settings import load_settings
-
 EXAMPLE_REQUEST = {
     "requestId": "req-12345",
     "userId": "user-67890",
@@ -72,6 +70,8 @@ def run(argv: list[str]) -> int:
     parser.add_argument("--vm-url", help="VM Internal API base URL (overrides VM_INTERNAL_BASE_URL)")
     args = parser.parse_args(argv)
 
+    from app.command_settings import load_settings
+
     settings = load_settings(vm_url=args.vm_url)
     if settings is None:
         return 2
@@ -130,6 +130,8 @@ def vm_stub(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--prefix", default="/internal")
     args = parser.parse_args(argv)
+    from app.command_settings import load_settings
+
     settings = load_settings()
     if settings is None:
         return 2
