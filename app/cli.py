@@ -1,16 +1,5 @@
-"""`reppy-worker`: run one request locally and print its events as JSON lines.
-
-    reppy-worker --example                 the seed's example payload
-    reppy-worker -f request.json | -j '{…}' | < request.json
-    reppy-worker --vm-url http://127.0.0.1:8080/internal --example
-    reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
-    reppy-worker eval routing              measure the router on the labelled cases
-    reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
-    reppy-worker schema [NAME] [--write DIR]  the published JSON Schemas (request, events)
-
-Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration,
-130 interrupted (Ctrl-C).
-"""
+"""`reppy-worker`: run one request locally and print its events as JSON lines (`--help` shows
+the same usage)."""
 
 from __future__ import annotations
 
@@ -21,8 +10,6 @@ import logging
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
-
 EXAMPLE_REQUEST = {
     "requestId": "req-12345",
     "userId": "user-67890",
@@ -31,6 +18,21 @@ EXAMPLE_REQUEST = {
     "metadata": {},
 }
 EXIT_CODES = {"SUCCEEDED": 0, "CLARIFY": 0, "SKIPPED": 0, "FAILED": 1, "INVALID": 2}
+USAGE = """\
+a request:
+  reppy-worker --example                   a chat request for the demo user
+  reppy-worker -f examples/request.json    a file
+  reppy-worker -j '{"requestId": …}'       a JSON string
+  reppy-worker < examples/request.json     on stdin
+  reppy-worker --vm-url http://127.0.0.1:8080/internal --example
+
+sub-commands (each has its own --help):
+  reppy-worker vm-stub [--port 8080]       the embedded VM Internal API as an HTTP server
+  reppy-worker eval routing                measure the router on the labelled cases
+  reppy-worker bench [--quick]             the performance benchmark (from a source checkout)
+
+Events go to stdout, logs to stderr. Exit codes: 0 SUCCEEDED / CLARIFY / skipped (requestId already
+claimed), 1 FAILED, 2 unusable input or configuration, 130 interrupted (Ctrl-C)."""
 
 log = logging.getLogger("reppy.cli")
 
@@ -51,17 +53,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def bench(argv: list[str]) -> int:
-    # bench/ sits beside app/ in a checkout (it reuses the stand-ins under tests/).
-    root = str(Path(__file__).resolve().parent.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    try:
-        from bench.cli import main as bench_main
-    except ImportError:
-        print(
-            "reppy-worker bench: run it from a source checkout (bench/ and tests/ are not installed)", file=sys.stderr
-        )
-        return 2
+    from bench.cli import main as bench_main
+
     return bench_main(argv)
 
 
@@ -88,15 +81,22 @@ def schema(argv: list[str]) -> int:
 
 
 def run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="reppy-worker", description="Run one Reppy Worker request locally.")
+    parser = argparse.ArgumentParser(
+        prog="reppy-worker",
+        description="Run one Reppy Worker request locally: from -f, -j, --example or stdin.",
+        epilog=USAGE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("-f", "--file", type=Path, help="request JSON file")
     source.add_argument("-j", "--json", help="request JSON string")
-    source.add_argument("--example", action="store_true", help="run the seed's example request")
+    source.add_argument("--example", action="store_true", help="run a chat request for the demo user")
     parser.add_argument("--vm-url", help="VM Internal API base URL (overrides VM_INTERNAL_BASE_URL)")
     args = parser.parse_args(argv)
 
-    settings = _settings(vm_url=args.vm_url)
+    from app.command_settings import load_settings
+
+    settings = load_settings(vm_url=args.vm_url)
     if settings is None:
         return 2
     raw = _read_request(args)
@@ -130,24 +130,6 @@ async def _run_one(raw: str | bytes | dict, settings) -> int:
     return EXIT_CODES[outcome.status]
 
 
-def _settings(**overrides):
-    from app.logs import configure_logging
-    from core.settings import Settings
-
-    try:
-        settings = Settings(
-            **{k.upper() if k != "vm_url" else "VM_INTERNAL_BASE_URL": v for k, v in overrides.items() if v is not None}
-        )
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False, include_input=False)
-        )
-        print(f"reppy-worker: invalid configuration: {problems}", file=sys.stderr)
-        return None
-    configure_logging(settings)
-    return settings
-
-
 def _read_request(args) -> str | bytes | dict | None:
     if args.example:
         return EXAMPLE_REQUEST
@@ -172,7 +154,9 @@ def vm_stub(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--prefix", default="/internal")
     args = parser.parse_args(argv)
-    settings = _settings()
+    from app.command_settings import load_settings
+
+    settings = load_settings()
     if settings is None:
         return 2
     if settings.VM_INTERNAL_TOKEN is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -114,17 +113,3 @@ def _vm_api(settings: Settings) -> VMApi:
 
 def _secret(value) -> str | None:
     return value.get_secret_value() if value is not None else None
-
-
-_default: Dependencies | None = None
-_default_lock = threading.Lock()
-
-
-def default_dependencies() -> Dependencies:
-    """Process-wide dependencies from the environment, built on first use (LangGraph Studio /
-    `langgraph dev` runs that pass no context)."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = build_dependencies(Settings())
-        return _default

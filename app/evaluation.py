@@ -291,9 +291,9 @@ def eval_command(argv: list[str]) -> int:
     )
     args = parser.parse_args(argv)
 
-    from app.cli import _settings  # the CLI's own settings + logging set-up, shared by sub-commands
+    from app.command_settings import load_settings
 
-    settings = _settings(llm_provider=args.provider)
+    settings = load_settings(llm_provider=args.provider)
     if settings is None:
         return 2
     try:

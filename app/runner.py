@@ -181,7 +181,7 @@ async def _reject(exc: InvalidRequest, deps: Dependencies) -> Outcome:
     """Bad input: a FAILED result when a requestId can be read (claimed first, so a redelivered bad
     message is not answered twice), otherwise only the log and the caller's error."""
     request_id = exc.request_id
-    log.warning("invalid request%s: %s", f" {request_id}" if request_id else "", exc.message)
+    log.warning("%s%s", f"request {request_id}: " if request_id else "", exc.message)  # says "invalid request"
     if request_id is None:
         return Outcome(None, "INVALID", exc.code)
     try:

@@ -1,6 +1,6 @@
 """The performance benchmark (`reppy-worker bench`, `python -m bench`): the compiled graph through the
 real clients against local stand-ins with realistic latency, measured against the model's own
-critical path. Runs from a source checkout (it reuses the stand-ins under tests/standins/).
+critical path. Runs from a source checkout (it reads prompts/ and reuses the stand-ins in standins/).
 
     scenarios.py   the requests per intent and the model answers the stand-in gives them
     config.py      latencies, token counts, iterations

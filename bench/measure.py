@@ -40,8 +40,8 @@ class OciStream:
 
     @classmethod
     def start(cls, directory: Path) -> OciStream:
-        from tests.standins.oci import OciStandIn
-        from tests.standins.oci_identity import OciTestIdentity
+        from standins.oci import OciStandIn
+        from standins.oci_identity import OciTestIdentity
 
         identity = OciTestIdentity.generate()
         return cls(OciStandIn(identity.public_key).start(), identity.write_config(directory))
@@ -112,10 +112,6 @@ def build_worker(
         deps.tokens = ProbedEmitter(probes, tokens=deps.tokens)  # timing in front of the real emitter
     deps.llm, deps.vm, deps.memory = (Probed(deps.llm, "llm"), Probed(deps.vm, "vm"), Probed(deps.memory, "memory"))
     return Worker(deps, probes)
-
-
-def unwrap_memory(worker: Worker) -> Any:
-    return worker.deps.memory._inner
 
 
 # --- realistic latency ------------------------------------------------------------------------

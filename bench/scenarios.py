@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.config import OutputTokens
-from tests.standins.gemini import CANNED_PUSH_DAY, Recorded, Reply
+from standins.gemini import CANNED_PUSH_DAY, Recorded, Reply
 
 DEMO_USER = "user-67890"  # Alex: three active routines in the demo data
 

@@ -92,7 +92,7 @@ def _read_line(process: subprocess.Popen, timeout_s: float) -> str:
 def serve(config: BenchConfig) -> None:
     from adapters.vm_api.stub_server import VMStubServer
     from bench.scenarios import BenchResponder
-    from tests.standins.gemini import GeminiStandIn, Latency
+    from standins.gemini import GeminiStandIn, Latency
 
     speeds = {FLASH: config.flash, PRO: config.pro}
     gemini = GeminiStandIn(

@@ -110,7 +110,6 @@ LEVELS = [
     ("INTERMEDIATE", re.compile(r"중급|intermediate", _I)),
     ("ADVANCED", re.compile(r"상급|고급|advanced|experienced", _I)),
 ]
-ALL_EQUIPMENT = ("BARBELL", "DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT")
 # Sets per exercise by experience (the generate_program prompt says the same): volume follows level.
 SET_RANGE = {"BEGINNER": (2, 3), "INTERMEDIATE": (3, 4), "ADVANCED": (4, 5)}
 

@@ -1,4 +1,4 @@
-"""Wire contracts fixed by the seed. Field names are exactly the seed's (camelCase ids,
+"""Wire contracts fixed by the product spec. Field names are exactly the spec's (camelCase ids,
 snake_case `conversation_history`).
 
 Requests are read tolerantly: fields the worker does not use are ignored (their names logged at

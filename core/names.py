@@ -1,4 +1,4 @@
-"""Readable names for the VM's codes, in Korean and English. The VM may send only codes (the seed's
+"""Readable names for the VM's codes, in Korean and English. The VM may send only codes (the product spec's
 catalog items carry `exercise_code` and `main_muscle_code`): a missing name is the code made
 readable, never "None"."""
 

@@ -1,4 +1,4 @@
-"""`final.reply` on every SUCCEEDED and CLARIFY result: the seed's result carries `final.reply`, and
+"""`final.reply` on every SUCCEEDED and CLARIFY result: the product spec's result carries `final.reply`, and
 a backend that shows it must never show nothing. Chat writes its own; for a program, a routine
 update or a clarifying question it is composed here, once, where the result is built (the runner),
 from the typed payload and in the user's language. The payload keys stay as they are."""
@@ -18,7 +18,7 @@ FIELD_WORDS = {  # (Korean label, unit), (English label, unit)
 
 
 def with_reply(final: dict[str, Any] | None, *, korean: bool, context: dict[str, Any] | None) -> dict[str, Any] | None:
-    """`final` with a `reply` (first, as in the seed's example) when it has none."""
+    """`final` with a `reply` (first, as in the product spec's example) when it has none."""
     if not final or final.get("reply"):
         return final
     return {"reply": compose_reply(final, korean=korean, context=context or {}), **final}

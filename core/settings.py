@@ -1,6 +1,6 @@
 """Settings, read once at start-up from the environment (and `.env`), then passed down.
 
-Env var names are the seed's. URLs in the seed are examples, not defaults: an unset
+Env var names are the product spec's. URLs in the spec are examples, not defaults: an unset
 VM_INTERNAL_BASE_URL means the embedded VM API, an unset QDRANT_URL means Qdrant local mode.
 """
 

@@ -1,12 +1,12 @@
 """Runtime context: the adapters one run uses, passed as `context=` (LangGraph `Runtime[Context]`).
 
-Left out (LangGraph Studio, `langgraph dev`), each adapter defaults to the process-wide embedded
-dependencies built once from the settings."""
+Every field is required: the composition root (app/dependencies.py) fills them for the runner, and
+app/studio.py gives them defaults for `langgraph dev`. The graph layer never reaches for a global."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from adapters.llm.base import ModelProvider
@@ -14,30 +14,12 @@ if TYPE_CHECKING:
     from adapters.vm_api.base import VMApi
 
 
-def _default(name: str):
-    def make() -> Any:
-        from app.dependencies import default_dependencies
-
-        return getattr(default_dependencies(), name)
-
-    return make
-
-
-def _setting(name: str):
-    def make() -> Any:
-        from app.dependencies import default_dependencies
-
-        return getattr(default_dependencies().settings, name)
-
-    return make
-
-
 @dataclass
 class Context:
-    llm: ModelProvider = field(default_factory=_default("llm"))
-    vm: VMApi = field(default_factory=_default("vm"))
-    memory: UserMemory = field(default_factory=_default("memory"))
+    llm: ModelProvider
+    vm: VMApi
+    memory: UserMemory
     # Below this router confidence the request is answered with a clarifying question.
-    min_confidence: float = field(default_factory=_setting("ROUTER_MIN_CONFIDENCE"))
-    catalog_max_searches: int = field(default_factory=_setting("CATALOG_MAX_SEARCHES"))
-    memory_top_k: int = field(default_factory=_setting("MEMORY_TOP_K"))
+    min_confidence: float
+    catalog_max_searches: int
+    memory_top_k: int

@@ -20,7 +20,7 @@ def after_route(state: State) -> list[AfterRoute]:
     if intent == "CHAT_RESPONSE":
         return ["plan_chat"]
     if intent in ("GENERATE_ROUTINE", "UPDATE_ROUTINE"):
-        return ["gather_context"]  # their baseline context (routines first, as the seed says)
+        return ["gather_context"]  # their baseline context (active routines first)
     return ["clarify", "remember"]
 
 

@@ -33,8 +33,8 @@ from nodes.update_routine import update_routine
 ANSWER_NODE = "respond_chat"  # the only node whose tokens reach the user as token events
 
 
-def build_graph() -> StateGraph:
-    builder = StateGraph(State, context_schema=Context, input_schema=RequestInput)
+def build_graph(context_schema: type[Context] = Context) -> StateGraph:
+    builder = StateGraph(State, context_schema=context_schema, input_schema=RequestInput)
     builder.add_node(route_intent)
     builder.add_node(prefetch_context)
     builder.add_node(plan_chat)

@@ -1,4 +1,4 @@
-"""Graph state. The input is the request contract itself (paste the seed's example payload into
+"""Graph state. The input is the request contract itself (paste examples/request.json into
 LangGraph Studio); each node adds its own keys, which Studio shows as they appear."""
 
 from __future__ import annotations

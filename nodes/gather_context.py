@@ -18,7 +18,7 @@ from nodes.conversation import last_message
 
 log = logging.getLogger("reppy.nodes")
 
-# What generation needs, fetched before the model runs (the seed: routines first).
+# What generation needs, fetched before the model runs (active routines first).
 BASELINE = {
     "GENERATE_ROUTINE": ["active_routines", "profile", "user_memory", "exercise_catalog"],
     "UPDATE_ROUTINE": ["active_routines", "exercise_catalog"],

@@ -3,10 +3,10 @@ from __future__ import annotations
 from langgraph.runtime import Runtime
 
 from core.asks import read_program_ask
-from core.errors import LLMMalformedOutput
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
+from nodes.model_output import accepted
 from nodes.program_checks import program_problems
 
 
@@ -22,11 +22,4 @@ async def generate_routine(state: State, runtime: Runtime[Context]) -> dict:
         state["context"].get("profile") or {},
         state["context"].get("exercise_catalog", []),
     )
-    if problems:
-        raise LLMMalformedOutput("; ".join(problems))
-    return {
-        "final": {"program": program.model_dump(exclude_none=True)},
-        "action": "GENERATE_PROGRAM",
-        "status": "SUCCEEDED",
-        "usage": generated.usage,
-    }
+    return accepted(problems, "GENERATE_PROGRAM", {"program": program.model_dump(exclude_none=True)}, generated)

@@ -1,24 +1,17 @@
 from __future__ import annotations
 
-import logging
-
 from langgraph.runtime import Runtime
 
-from core.errors import LLMMalformedOutput
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import recent_turns
-
-log = logging.getLogger("reppy.nodes")
+from nodes.model_output import parsed
 
 
 async def route_intent(state: State, runtime: Runtime[Context]) -> dict:
     """Decide CHAT_RESPONSE, GENERATE_ROUTINE, UPDATE_ROUTINE or CLARIFY (router model)."""
-    try:
-        routed = await runtime.context.llm.route(recent_turns(state))
-    except LLMMalformedOutput as exc:
-        # The seed: an unparseable router answer falls back to asking the user.
-        log.warning("router output unusable: %s", exc.message)
+    routed, cost = await parsed(runtime.context.llm.route(recent_turns(state)), "router")
+    if routed is None:  # an unparseable router answer falls back to asking the user
         return {
             "route": {
                 "intent": "CLARIFY",
@@ -27,8 +20,8 @@ async def route_intent(state: State, runtime: Runtime[Context]) -> dict:
                 "reason": "router output could not be parsed",
                 "search_terms": [],
             },
-            **({"usage": list(exc.usage)} if exc.usage else {}),
-        }  # the unusable call still cost
+            **cost,
+        }
     decision = routed.value
     unsure = decision.intent != "CLARIFY" and decision.confidence < runtime.context.min_confidence
     return {

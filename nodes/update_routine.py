@@ -4,9 +4,11 @@ from langgraph.runtime import Runtime
 
 from core.errors import ContextMissing, LLMMalformedOutput, UnclearRequest
 from core.lang import is_korean
+from core.messages import messages_for
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import last_message, recent_turns
+from nodes.model_output import accepted
 from nodes.routine_diff import update_problems
 
 
@@ -18,7 +20,7 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     try:
         generated = await runtime.context.llm.update_routine(recent_turns(state), state["context"])
     except UnclearRequest:
-        return _ask_for_the_change(routines, is_korean(last_message(state)))
+        return _ask_for_the_change(routines, last_message(state))
     update = generated.value
     original = next((r for r in routines if r.get("routine_order") == update.routine_order), None)
     if original is None:
@@ -30,35 +32,22 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     if unknown:
         raise LLMMalformedOutput(f"update uses exercises outside the catalog: {', '.join(unknown)}")
     # Exactly the declared change, nothing else: the diff is recomputed, not taken on trust.
-    if problems := update_problems(update, original):
-        raise LLMMalformedOutput("; ".join(problems))
-    return {
-        "final": {"routine_update": update.model_dump(exclude_none=True)},
-        "action": "UPDATE_ROUTINE",
-        "status": "SUCCEEDED",
-        "usage": generated.usage,
-    }
+    final = {"routine_update": update.model_dump(exclude_none=True)}
+    return accepted(update_problems(update, original), "UPDATE_ROUTINE", final, generated)
 
 
-def _ask_for_the_change(routines: list[dict], korean: bool) -> dict:
+def _ask_for_the_change(routines: list[dict], message: str) -> dict:
     """ "루틴 바꿔줘" with no detail: ask which exercise and what change, with the user's own
     routine in the examples."""
     first = min(routines, key=lambda r: r.get("routine_order", 0))
-    routine = first.get("routine_name", "")
     plans = first.get("plans") or [{}]
     code_name = str(plans[0].get("exercise_code", "")).replace("_", " ").title()
-    exercise = (plans[0].get("exercise_name") or code_name) if korean else code_name
-    names = ", ".join(r.get("routine_name", "") for r in routines)
-    if korean:
-        question = (
-            f'어떤 루틴({names})의 어떤 운동을 어떻게 바꿀까요? 예: "{routine}에서 {exercise} 빼줘", '
-            f'"{exercise} 5세트로 늘려줘", "{exercise} 대신 다른 운동 넣어줘"'
-        )
-    else:
-        question = (
-            f"Which exercise in which routine ({names}) should I change, and how? For example: "
-            f'"remove {exercise} from {routine}", "{exercise} to 5 sets", "swap {exercise} for …"'
-        )
+    korean = is_korean(message)
+    question = messages_for(message).ASK_FOR_THE_CHANGE.format(
+        names=", ".join(r.get("routine_name", "") for r in routines),
+        routine=first.get("routine_name", ""),
+        exercise=(plans[0].get("exercise_name") or code_name) if korean else code_name,
+    )
     return {
         "final": {"question": question, "options": ["UPDATE_ROUTINE"]},
         "action": "ASK_CLARIFICATION",

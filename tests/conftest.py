@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.llm.offline import OfflineProvider
 from adapters.memory.embeddings import shared_embeddings
 from adapters.memory.qdrant import QdrantMemory
@@ -19,6 +18,7 @@ from adapters.vm_api.embedded import EmbeddedVMApi
 from app.dependencies import build_dependencies
 from core.settings import Settings
 from graph.context import Context
+from tests.emitters import CollectingEmitter
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_USER = "user-67890"
@@ -106,8 +106,8 @@ def vm() -> EmbeddedVMApi:
 
 @pytest.fixture
 def vm_stub():
-    """The embedded VM API served over HTTP on 127.0.0.1 (tests/standins/vm.py), stopped after the test."""
-    from tests.standins.vm import running_stub
+    """The embedded VM API served over HTTP on 127.0.0.1 (standins/vm.py), stopped after the test."""
+    from standins.vm import running_stub
 
     with running_stub() as server:
         yield server
@@ -149,10 +149,10 @@ def deps(settings, llm, vm, memory, events):
 
 @pytest.fixture
 def gemini():
-    """The Gemini stand-in on 127.0.0.1 (tests/standins/gemini.py), stopped after the test. The
+    """The Gemini stand-in on 127.0.0.1 (standins/gemini.py), stopped after the test. The
     remember step runs beside the answer: its call takes only replies made by memories()."""
+    from standins.gemini import GeminiStandIn
     from tests.gemini_support import KEY
-    from tests.standins.gemini import GeminiStandIn
 
     with GeminiStandIn(api_key=KEY, reserved={"MemoryNotes"}) as server:
         yield server

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
+from standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
 
 REPO = Path(__file__).resolve().parent.parent
 

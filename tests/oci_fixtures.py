@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.standins.oci import OciStandIn
-from tests.standins.oci_identity import OciTestIdentity
+from standins.oci import OciStandIn
+from standins.oci_identity import OciTestIdentity
 
 STREAM_ID = "ocid1.stream.oc1.iad.aaaaaaaateststream"
 QUEUE_ID = "ocid1.queue.oc1.iad.aaaaaaaatestqueue"
@@ -26,3 +26,16 @@ def standin(identity):
 @pytest.fixture
 def oci_config_file(identity, tmp_path):
     return identity.write_config(tmp_path)
+
+
+def oci_environment(config_file, endpoint: str) -> dict[str, str]:
+    """The settings that publish tokens and results through the OCI stand-in at `endpoint`, signed
+    with the key of `config_file`."""
+    return {
+        "OCI_AUTH": "config",
+        "OCI_CONFIG_FILE": str(config_file),
+        "OCI_STREAM_ID": STREAM_ID,
+        "OCI_RESULT_QUEUE_ID": QUEUE_ID,
+        "OCI_STREAM_ENDPOINT": endpoint,
+        "OCI_QUEUE_ENDPOINT": endpoint,
+    }

@@ -13,7 +13,7 @@ from nodes.gather_context import gather_context
 from nodes.plan_chat import plan_chat
 from nodes.respond_chat import respond_chat
 from tests.conftest import DEMO_USER, OTHER_USER, request
-from tests.test_nodes import FailingVM
+from tests.test_offline_nodes import FailingVM
 
 
 class FailingMemory:

@@ -10,22 +10,17 @@ import sys
 import pytest
 
 from tests.conftest import REPO
+from tests.processes import clean_env, stop
 
 pytestmark = pytest.mark.integration
 
 
 def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None, cwd=None):
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))
-    }
-    environment.update({"QDRANT_PATH": ":memory:", **(env or {})})
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         input=stdin,
         capture_output=True,
-        env=environment,
+        env=clean_env(**{"QDRANT_PATH": ":memory:", **(env or {})}),
         cwd=cwd or REPO,
         timeout=120,
     )
@@ -71,6 +66,29 @@ def test_invalid_request_with_id_prints_failed_result():
     assert result["error"]["code"] == "INVALID_REQUEST"
 
 
+def test_the_logged_reason_says_invalid_request_once():
+    body = {"requestId": "r-2", "userId": "user-67890", "conversation_history": []}
+    log = run_cli("-j", json.dumps(body)).stderr.decode()
+    assert "request r-2: invalid request: conversation_history" in log
+    assert log.count("invalid request") == 1
+
+
+def test_the_shipped_example_request_runs():
+    done = run_cli("-f", "examples/request.json")
+    assert done.returncode == 0, done.stderr.decode()
+    result = events(done.stdout)[-1]
+    assert (result["requestId"], result["status"]) == ("req-example-1", "SUCCEEDED")
+    assert events(run_cli(stdin=(REPO / "examples" / "request.json").read_bytes()).stdout)[-1]["status"] == "SUCCEEDED"
+
+
+def test_help_lists_every_way_to_run_it():
+    done = run_cli("--help")
+    assert done.returncode == 0
+    usage = done.stdout.decode()
+    for shown in ("--example", "-f examples/request.json", "stdin", "vm-stub", "eval routing", "bench", "Exit codes"):
+        assert shown in usage, shown
+
+
 def test_failed_request_exits_1():
     body = {
         "requestId": "req-f",
@@ -103,8 +121,7 @@ def test_vm_stub_serves_the_cli_and_claims_once():
         assert b"already claimed" in again.stderr
         assert token.encode() not in over_http.stderr + again.stderr
     finally:
-        stub.terminate()
-        stub.wait(timeout=10)
+        stop(stub)
 
 
 def test_vm_stub_requires_a_token():

@@ -1,4 +1,4 @@
-"""Wire contracts: field names exactly as the seed writes them; a tolerant reader that rejects only
+"""Wire contracts: field names exactly as the product spec writes them; a tolerant reader that rejects only
 what makes a request unanswerable or unsafe, with readable messages."""
 
 from __future__ import annotations

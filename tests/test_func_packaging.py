@@ -79,3 +79,4 @@ def test_requirements_txt_is_the_runtime_dependencies_plus_oci():
 def test_build_context_leaves_out_secrets_and_tests():
     ignored = (REPO / ".dockerignore").read_text().split()
     assert ".env" in ignored and "tests" in ignored and ".git" in ignored
+    assert {"standins", "bench"} <= set(ignored)  # test and benchmark tools stay out of the image

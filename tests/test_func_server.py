@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import importlib.metadata
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import httpx
 import pytest
 
-from tests.conftest import REPO, request
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID
-from tests.standins.oci import OciStandIn
-from tests.standins.oci_identity import OciTestIdentity
-from tests.standins.slow_vm import SlowVMStub
+from standins.oci import OciStandIn
+from standins.oci_identity import OciTestIdentity
+from standins.slow_vm import SlowVMStub
+from tests.conftest import request
+from tests.oci_fixtures import oci_environment
+from tests.processes import running_function
 
 pytestmark = pytest.mark.integration
 
@@ -34,22 +30,6 @@ SLOW_USER = "user-slow"
 RESERVE_S = 2.0
 CHAT = "오늘 운동 뭐 해야 돼?"
 IDENTITY = OciTestIdentity.generate()  # the key the function signs with and the stand-in verifies
-
-
-def fdk_command() -> list[str]:
-    """The installed `fdk` console script's entry point, run with this interpreter (not a shim).
-
-    fdk installs uvloop's loop policy whenever uvloop is importable (here it comes with the dev
-    server's langgraph-api; the function image has none), then calls asyncio.get_event_loop(),
-    which uvloop >= 0.22 refuses without a current loop. Setting one first changes nothing else."""
-    [entry] = [e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == "fdk"]
-    module, function = entry.value.split(":")
-    return [
-        sys.executable,
-        "-c",
-        f"import asyncio, sys, fdk; asyncio.set_event_loop(asyncio.new_event_loop()); "
-        f"from {module} import {function}; sys.exit({function}())",
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -70,52 +50,18 @@ def vm_stub():
 @pytest.fixture(scope="module")
 def fn_server(standin, vm_stub, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("fn")
-    socket_path = workdir / "lsnr.sock"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))
-    }
-    env.update(
-        {
-            "FN_FORMAT": "http-stream",
-            "FN_LISTENER": f"unix:{socket_path}",
-            "PYTHONPATH": str(REPO),  # this checkout, not an installed copy
-            "QDRANT_PATH": ":memory:",
-            "LLM_PROVIDER": "offline",
-            "VM_INTERNAL_BASE_URL": vm_stub.base_url,
-            "VM_INTERNAL_TOKEN": VM_TOKEN,
-            "OCI_AUTH": "config",
-            "OCI_CONFIG_FILE": str(IDENTITY.write_config(workdir)),
-            "OCI_STREAM_ID": STREAM_ID,
-            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-            "OCI_STREAM_ENDPOINT": standin.endpoint,
-            "OCI_QUEUE_ENDPOINT": standin.endpoint,
-            "OCI_PUBLISH_RETRY_S": "1",
-            "DEADLINE_RESERVE_S": str(RESERVE_S),
-        }
-    )
-    log_file = (workdir / "fdk.log").open("wb")
-    process = subprocess.Popen(
-        [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
-    )
-    try:
-        for _ in range(600):  # bounded: up to ~60 s for the socket
-            if socket_path.exists() or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert process.poll() is None and socket_path.exists(), (workdir / "fdk.log").read_text()
-        with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=120) as client:
-            yield FnCaller(client, workdir / "fdk.log")
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log_file.close()
+    with (
+        running_function(
+            workdir,
+            VM_INTERNAL_BASE_URL=vm_stub.base_url,
+            VM_INTERNAL_TOKEN=VM_TOKEN,
+            **oci_environment(IDENTITY.write_config(workdir), standin.endpoint),
+            OCI_PUBLISH_RETRY_S="1",
+            DEADLINE_RESERVE_S=str(RESERVE_S),
+        ) as function,
+        httpx.Client(transport=httpx.HTTPTransport(uds=str(function.socket)), timeout=120) as client,
+    ):
+        yield FnCaller(client, function.log)
 
 
 class FnCaller:

@@ -14,6 +14,7 @@ from app.runner import handle
 from core.gemini_models import DEFAULT_MAIN_MODEL, DEFAULT_ROUTER_MODEL
 from core.settings import DEFAULT_PRICES
 from graph.graph import graph
+from standins.gemini import CANNED_REPLY, Reply, canned_responder
 from tests.conftest import request
 from tests.gemini_support import (
     CHAT_MESSAGE,
@@ -29,7 +30,6 @@ from tests.gemini_support import (
     thinking_budget,
     thinking_level,
 )
-from tests.standins.gemini import CANNED_REPLY, Reply, canned_responder
 
 ROUTER, MAIN = DEFAULT_ROUTER_MODEL, DEFAULT_MAIN_MODEL  # gemini-3.5-flash-lite, gemini-3.8-flash
 

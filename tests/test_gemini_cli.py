@@ -15,9 +15,9 @@ from adapters.llm.gemini import GeminiConfig
 from app.dependencies import build_dependencies
 from core.errors import ConfigError
 from core.settings import Settings
+from standins.gemini import GeminiStandIn, Latency, Reply, canned_responder
 from tests.conftest import REPO
 from tests.gemini_support import KEY, plan, route
-from tests.standins.gemini import GeminiStandIn, Latency, Reply, canned_responder
 
 pytestmark = pytest.mark.integration
 

@@ -25,6 +25,7 @@ import pytest
 
 from app.dependencies import build_dependencies
 from app.runner import handle
+from standins.gemini import Reply
 from tests.conftest import request
 from tests.gemini_support import (
     CHAT_MESSAGE,
@@ -39,7 +40,6 @@ from tests.gemini_support import (
     route,
     without_remember,
 )
-from tests.standins.gemini import Reply
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

@@ -14,9 +14,9 @@ from app.dependencies import build_dependencies
 from app.runner import handle
 from core.errors import ConfigError, LLMRateLimited, LLMRejected
 from core.settings import Settings
+from standins.gemini import ERRORS, Reply
 from tests.conftest import request
 from tests.gemini_support import CHAT_MESSAGE, GENERATE_MESSAGE, KEY, gemini_settings, plan, route
-from tests.standins.gemini import ERRORS, Reply
 
 pytestmark = pytest.mark.integration
 

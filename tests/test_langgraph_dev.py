@@ -4,9 +4,7 @@ the real langgraph_sdk client, offline and without any LangSmith key."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO, request
+from tests.processes import clean_env, stop
 
 pytestmark = pytest.mark.integration
 
@@ -33,8 +32,7 @@ def free_port() -> int:
 def server(tmp_path_factory):
     port = free_port()
     log_path = tmp_path_factory.mktemp("langgraph-dev") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANGSMITH_", "LANGCHAIN_"))}
-    env.update({"QDRANT_PATH": ":memory:", "LOG_LEVEL": "WARNING"})
+    env = clean_env(drop=("LANGSMITH_", "LANGCHAIN_"), QDRANT_PATH=":memory:", LOG_LEVEL="WARNING")
     langgraph = Path(sys.executable).parent / "langgraph"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
@@ -62,12 +60,7 @@ def server(tmp_path_factory):
         assert re.search(rf"API: \S*http://127\.0\.0\.1:{port}\b", _plain(log_path.read_text(errors="replace")))
         yield url, log_path
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=5)
+        stop(proc, grace_s=15, group=True)
 
 
 def _plain(text: str) -> str:

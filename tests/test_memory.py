@@ -1,5 +1,5 @@
 """User memory in Qdrant, through the real qdrant-client: local mode, and QDRANT_URL against the
-REST stand-in on 127.0.0.1 (tests/standins/qdrant.py) — isolation between users, idempotent writes,
+REST stand-in on 127.0.0.1 (standins/qdrant.py) — isolation between users, idempotent writes,
 ranking, the collection's model record, the local-mode lock."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from adapters.memory.collection import USER_KEY
 from adapters.memory.embeddings import DIMENSION, MODEL_NAME
 from adapters.memory.qdrant import QdrantMemory
 from core.errors import MemoryUnavailable
+from standins.qdrant import running_qdrant
 from tests.conftest import REPO
-from tests.standins.qdrant import running_qdrant
 
 API_KEY = "qdrant-test-key-123"
 COLLECTION = "user_memory"

@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.memory.qdrant import QdrantMemory
 from adapters.vm_api.embedded import EmbeddedVMApi
 from app.dependencies import build_dependencies
 from app.runner import handle
 from graph.graph import graph
+from standins.qdrant import running_qdrant
 from tests.conftest import DEMO_USER, OTHER_USER, request
-from tests.standins.qdrant import running_qdrant
+from tests.emitters import CollectingEmitter
 from tests.test_cli import events as cli_events
 from tests.test_cli import run_cli
 

@@ -14,9 +14,9 @@ from app.dependencies import build_dependencies
 from app.runner import handle
 from core.contracts import ResultEvent, TokenEvent
 from core.errors import ConfigError
+from standins.oci_identity import OciTestIdentity
 from tests.conftest import request
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
-from tests.standins.oci_identity import OciTestIdentity
+from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, oci_environment, standin  # noqa: F401
 
 pytestmark = pytest.mark.integration
 TIMEOUT = (2.0, 5.0)
@@ -269,18 +269,7 @@ def test_queue_without_endpoint_or_region_is_a_config_error(identity, tmp_path, 
 
 
 def oci_settings(settings, config_file, endpoint, **extra):
-    return settings.model_copy(
-        update={
-            "OCI_AUTH": "config",
-            "OCI_CONFIG_FILE": str(config_file),
-            "OCI_STREAM_ID": STREAM_ID,
-            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-            "OCI_STREAM_ENDPOINT": endpoint,
-            "OCI_QUEUE_ENDPOINT": endpoint,
-            "OCI_PUBLISH_RETRY_S": 1.0,
-            **extra,
-        }
-    )
+    return settings.model_copy(update={**oci_environment(config_file, endpoint), "OCI_PUBLISH_RETRY_S": 1.0, **extra})
 
 
 async def test_runner_publishes_through_the_oci_emitters_built_from_settings(

@@ -13,8 +13,8 @@ from adapters.vm_api.stub_server import Fault
 from app.dependencies import build_dependencies
 from app.runner import handle
 from core.errors import VMAuthError, VMUnavailable
+from standins.vm import TOKEN, running_stub
 from tests.conftest import request
-from tests.standins.vm import TOKEN, running_stub
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 

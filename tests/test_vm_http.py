@@ -13,7 +13,7 @@ from adapters.vm_api.embedded import EmbeddedVMApi
 from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault
 from core.errors import InvalidRequest, VMAuthError, VMUnavailable
-from tests.standins.vm import TOKEN, running_stub
+from standins.vm import TOKEN, running_stub
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""Every intent against a VM that serves only the seed's minimal fields: catalog items with just
+"""Every intent against a VM that serves only the product spec's minimal fields: catalog items with just
 `exercise_code` and `main_muscle_code`, routines whose plans lack names and some numbers (or send
 `4.0`), a profile of username, level and goal — and a search that matches names only. Over real
 HTTP (the VM stub) through the real client, so the typed readers are part of what is tested."""
@@ -14,12 +14,12 @@ from adapters.vm_api.demo import DemoStore, demo_data
 from adapters.vm_api.http import HttpVMApi
 from app.dependencies import build_dependencies
 from app.runner import handle
+from standins.vm import TOKEN, running_stub
 from tests.conftest import DEMO_USER, request
-from tests.standins.vm import TOKEN, running_stub
 
 
 def minimal_data() -> dict:
-    """The demo data cut down to what the seed shows. In Push Day A the first plan sends its sets
+    """The demo data cut down to what the product spec shows. In Push Day A the first plan sends its sets
     as 4.0, the second has no reps, the third no numbers at all."""
     data = copy.deepcopy(demo_data())
     user = data["users"][DEMO_USER]

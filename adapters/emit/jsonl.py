@@ -32,23 +32,3 @@ class JsonLinesEmitter:
             stream = self._stream or sys.stdout
             stream.write(line + "\n")
             stream.flush()
-
-
-class CollectingEmitter:
-    """Keeps events in memory, in order: what a test or an embedding caller inspects."""
-
-    def __init__(self) -> None:
-        self.tokens: list[TokenEvent] = []
-        self.results: list[ResultEvent] = []
-
-    async def emit_token(self, event: TokenEvent) -> None:
-        self.tokens.append(event)
-
-    async def flush(self, request_id: str) -> None:
-        return None
-
-    def take_lost(self, request_id: str) -> int:
-        return 0
-
-    async def emit_result(self, event: ResultEvent) -> None:
-        self.results.append(event)

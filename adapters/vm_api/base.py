@@ -17,7 +17,7 @@ def default_profile() -> dict[str, Any]:
 
 
 class VMApi(Protocol):
-    """The four endpoints of the seed's VM Internal API contract."""
+    """The four endpoints of the VM Internal API contract (docs/vm-api.md)."""
 
     async def claim(self, request_id: str) -> bool:
         """POST /idempotency/claim: True when this delivery owns the request."""

@@ -31,7 +31,7 @@ class DemoStore:
         self._claimed: set[str] = set()
         self._lock = threading.Lock()
         self._index = [(_search_keys(item), item) for item in self._data["exercises"]]
-        # Demo data with the seed's minimal fields has no muscle words: its search matches names only.
+        # Demo data with the product spec's minimal fields has no muscle words: its search matches names only.
         muscle_names = self._data.get("muscle_names") or {}
         self._muscles = {code: [_fold(n) for n in names] for code, names in muscle_names.items()}
 

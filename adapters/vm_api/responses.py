@@ -1,8 +1,8 @@
-"""The VM Internal API's answers, typed. The seed shows `...` in every body, so each model names the
+"""The VM Internal API's answers, typed. The product spec shows `...` in every body, so each model names the
 fields the worker relies on and lets the rest through untouched (extra="allow"): a VM that adds a
 column never breaks the worker, a VM that drops one the worker needs fails clearly.
 
-What the seed itself shows is all that is required: a routine's `routine_name` and `routine_order`
+What the product spec itself shows is all that is required: a routine's `routine_name` and `routine_order`
 and its plans' `exercise_code`; a catalog item's `exercise_code`. Everything else may be missing:
 names become the code made readable, numbers the VM did not send (or sent unreadable) are unknown
 (`None`, shown as "?"), and a count sent as `3.0` is 3."""

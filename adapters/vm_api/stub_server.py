@@ -1,6 +1,6 @@
 """The embedded VM Internal API as a real HTTP server on 127.0.0.1 (`reppy-worker vm-stub`).
 
-It serves the seed's four endpoints under a path prefix (default `/internal`), checks the Bearer
+It serves the VM Internal API's four endpoints under a path prefix (default `/internal`), checks the Bearer
 token, and keeps one idempotency store for all its clients. Standard library only, so tests and
 newcomers can start it anywhere.
 

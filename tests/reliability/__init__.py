@@ -1,1 +1,1 @@
-"""The reliability and security suite (issue 9): `python -m pytest -m reliability`."""
+"""The reliability and security suite: `python -m pytest -m reliability`."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.vm_api.http import HttpVMApi
+from standins.vm import TOKEN
 from tests.reliability.ledger import LEDGER, Ledger
-from tests.standins.vm import TOKEN
 
 VM_READ_TIMEOUT_S = 0.3
 STALL_S = 1.0  # comfortably past VM_READ_TIMEOUT_S

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.vm_api.embedded import EmbeddedVMApi
 from app.dependencies import build_dependencies
 from app.invocation import run_invocation
 from app.runner import handle
 from core.contracts import MAX_BODY_BYTES
 from tests.conftest import DEMO_USER
+from tests.emitters import CollectingEmitter
 
 pytestmark = pytest.mark.reliability
 
@@ -180,7 +180,7 @@ def corpus() -> list[Case]:
 
 CORPUS = corpus()
 
-# Once part of the corpus above, now answered: the seed never forbids them (the tolerant reader).
+# Once part of the corpus above, now answered: the product spec never forbids them (the tolerant reader).
 ACCEPTED = {
     "requestId-int": {**valid("x"), "requestId": 12345},
     "userId-int": valid("ok-userId-int", userId=67890),

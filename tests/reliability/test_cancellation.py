@@ -16,7 +16,6 @@ import time
 import httpx
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, stream_client
 from adapters.emit.oci_stream import StreamTokenEmitter
 from adapters.vm_api.http import HttpVMApi
@@ -24,11 +23,13 @@ from adapters.vm_api.stub_server import Fault, VMStubServer
 from app.dependencies import build_dependencies
 from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 from app.runner import handle
+from standins.gemini import Latency, Reply
+from standins.vm import TOKEN
 from tests.conftest import REPO, request
+from tests.emitters import CollectingEmitter
 from tests.gemini_support import CHAT_MESSAGE, plan, route
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
-from tests.standins.gemini import Latency, Reply
-from tests.standins.vm import TOKEN
+from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, oci_environment, standin  # noqa: F401
+from tests.processes import clean_env, running_function, stop
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 
@@ -150,81 +151,49 @@ async def test_a_cancelled_invocation_answers_what_it_claimed_and_leaves_the_res
 
 
 def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, standin, tmp_path, ledger):
-    from tests.test_func_server import fdk_command
-
     vm = VMStubServer("127.0.0.1", 0, "sigterm-vm-token")
     vm.inject("active-routines", Fault("stall", seconds=30.0))  # the first request waits on the VM
     vm.start_in_thread()
-    socket_path = tmp_path / "lsnr.sock"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "FN_"))
-    }
-    env.update(
-        {
-            "FN_FORMAT": "http-stream",
-            "FN_LISTENER": f"unix:{socket_path}",
-            "PYTHONPATH": str(REPO),
-            "QDRANT_PATH": ":memory:",
-            "LLM_PROVIDER": "offline",
-            "BATCH_CONCURRENCY": "1",
-            "VM_INTERNAL_BASE_URL": vm.base_url,
-            "VM_INTERNAL_TOKEN": "sigterm-vm-token",
-            "VM_TIMEOUT_READ_S": "60",
-            "OCI_AUTH": "config",
-            "OCI_CONFIG_FILE": str(identity.write_config(tmp_path)),
-            "OCI_STREAM_ID": STREAM_ID,
-            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
-            "OCI_STREAM_ENDPOINT": standin.endpoint,
-            "OCI_QUEUE_ENDPOINT": standin.endpoint,
-            "OCI_PUBLISH_RETRY_S": "2",
-        }
-    )
-    log_path = tmp_path / "fdk.log"
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
     answer: dict = {}
     try:
-        for _ in range(600):  # bounded: up to ~60 s for the socket
-            if socket_path.exists() or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert process.poll() is None and socket_path.exists(), log_path.read_text()
-        # One request the VM keeps waiting, then one that waits its turn (one at a time).
-        batch = [request(CHAT, request_id="req-term-slow"), request(CHAT, request_id="req-term-next")]
+        with running_function(
+            tmp_path,
+            BATCH_CONCURRENCY="1",
+            VM_INTERNAL_BASE_URL=vm.base_url,
+            VM_INTERNAL_TOKEN="sigterm-vm-token",
+            VM_TIMEOUT_READ_S="60",
+            **oci_environment(identity.write_config(tmp_path), standin.endpoint),
+            OCI_PUBLISH_RETRY_S="2",
+        ) as function:
+            # One request the VM keeps waiting, then one that waits its turn (one at a time).
+            batch = [request(CHAT, request_id="req-term-slow"), request(CHAT, request_id="req-term-next")]
 
-        def call() -> None:
-            transport = httpx.HTTPTransport(uds=str(socket_path))
-            with httpx.Client(transport=transport, timeout=60) as client:
-                try:
-                    answer["response"] = client.post(
-                        "http://function/call",
-                        content=json.dumps(batch).encode(),
-                        headers={"Fn-Call-Id": "call-sigterm", "Fn-Deadline": "2099-01-01T00:00:00Z"},
-                    )
-                except httpx.HTTPError as exc:
-                    answer["error"] = exc
+            def call() -> None:
+                transport = httpx.HTTPTransport(uds=str(function.socket))
+                with httpx.Client(transport=transport, timeout=60) as client:
+                    try:
+                        answer["response"] = client.post(
+                            "http://function/call",
+                            content=json.dumps(batch).encode(),
+                            headers={"Fn-Call-Id": "call-sigterm", "Fn-Deadline": "2099-01-01T00:00:00Z"},
+                        )
+                    except httpx.HTTPError as exc:
+                        answer["error"] = exc
 
-        caller = threading.Thread(target=call, daemon=True)
-        caller.start()
-        for _ in range(600):  # bounded: until the first request is claimed and waiting on the VM
-            if any(path.endswith("/active-routines") for _, path in vm.calls):
-                break
-            time.sleep(0.1)
-        else:
-            pytest.fail("the slow request never reached the VM:\n" + log_path.read_text()[-3000:])
+            caller = threading.Thread(target=call, daemon=True)
+            caller.start()
+            for _ in range(600):  # bounded: until the first request is claimed and waiting on the VM
+                if any(path.endswith("/active-routines") for _, path in vm.calls):
+                    break
+                time.sleep(0.1)
+            else:
+                pytest.fail("the slow request never reached the VM:\n" + function.log.read_text()[-3000:])
 
-        os.kill(process.pid, signal.SIGTERM)
-        ledger.fault()
-        process.wait(timeout=20)
-        caller.join(timeout=20)
+            os.kill(function.process.pid, signal.SIGTERM)
+            ledger.fault()
+            function.process.wait(timeout=20)
+            caller.join(timeout=20)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
         vm.stop()
 
     results = standin.queue_events()
@@ -240,12 +209,7 @@ def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
     vm = VMStubServer("127.0.0.1", 0, "cli-vm-token")
     vm.inject("active-routines", Fault("stall", seconds=30.0))
     vm.start_in_thread()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER"))
-    }
-    env.update({"VM_INTERNAL_TOKEN": "cli-vm-token", "QDRANT_PATH": ":memory:", "PYTHONPATH": str(REPO)})
+    env = clean_env(VM_INTERNAL_TOKEN="cli-vm-token", QDRANT_PATH=":memory:")
     body = json.dumps(request(CHAT, request_id="req-ctrl-c"), ensure_ascii=False)
     process = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "--vm-url", vm.base_url, "-j", body],
@@ -263,9 +227,7 @@ def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
         ledger.fault()
         stdout, stderr = process.communicate(timeout=30)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, grace_s=0)
         vm.stop()
     result = json.loads(stdout.decode().splitlines()[-1])
     assert (result["requestId"], result["status"], result["error"]["code"]) == ("req-ctrl-c", "FAILED", "CANCELLED")

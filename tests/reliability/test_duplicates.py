@@ -12,7 +12,6 @@ import pytest
 from fdk import fixtures
 
 import func
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_client
 from adapters.emit.oci_queue import QueueResultEmitter
 from adapters.vm_api.http import HttpVMApi
@@ -20,10 +19,11 @@ from adapters.vm_api.stub_server import Fault
 from app.dependencies import build_dependencies
 from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 from app.runner import handle
+from standins.vm import TOKEN
 from tests.conftest import OTHER_USER, request
+from tests.emitters import CollectingEmitter
 from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.reliability.conftest import STALL_S
-from tests.standins.vm import TOKEN
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]
 

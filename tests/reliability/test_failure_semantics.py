@@ -16,11 +16,11 @@ from adapters.vm_api.http import CLAIM_ATTEMPTS, GET_ATTEMPTS, HttpVMApi
 from adapters.vm_api.stub_server import Fault
 from app.dependencies import build_dependencies
 from app.runner import handle
+from standins.qdrant import QdrantFault, running_qdrant
+from standins.vm import TOKEN, running_stub
 from tests.conftest import request
 from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
 from tests.reliability.conftest import STALL_S
-from tests.standins.qdrant import QdrantFault, running_qdrant
-from tests.standins.vm import TOKEN, running_stub
 
 pytestmark = [
     pytest.mark.reliability,

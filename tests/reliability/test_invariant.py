@@ -35,14 +35,14 @@ from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault, VMStubServer
 from app.dependencies import build_dependencies
 from app.invocation import TakenRequests, UnpublishedResults, run_invocation
+from standins.gemini import GeminiStandIn, Recorded, Reply
+from standins.oci import OciStandIn
+from standins.oci_identity import OciTestIdentity
+from standins.qdrant import QdrantFault, running_qdrant
 from tests.conftest import DEMO_USER, OTHER_USER
 from tests.gemini_support import KEY, PROGRAM, ROUTINE_UPDATE, gemini_settings
 from tests.oci_fixtures import QUEUE_ID, STREAM_ID
 from tests.reliability.ledger import LEDGER
-from tests.standins.gemini import GeminiStandIn, Recorded, Reply
-from tests.standins.oci import OciStandIn
-from tests.standins.oci_identity import OciTestIdentity
-from tests.standins.qdrant import QdrantFault, running_qdrant
 
 pytestmark = [
     pytest.mark.reliability,

@@ -15,9 +15,9 @@ from app.runner import handle
 from core.contracts import MAX_BODY_BYTES
 from core.contracts import MAX_TURNS as MAX_REQUEST_TURNS
 from nodes.conversation import MAX_CHARS, MAX_TURNS, recent_turns
+from standins.gemini import Reply
 from tests.conftest import request
 from tests.gemini_support import plan, route
-from tests.standins.gemini import Reply
 
 pytestmark = pytest.mark.reliability
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -14,16 +13,17 @@ from contextlib import asynccontextmanager, contextmanager
 
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.memory.qdrant import QdrantMemory
 from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault, VMStubServer
 from app.dependencies import build_dependencies
 from app.runner import handle
+from standins.gemini import GeminiStandIn, Reply, canned_responder
+from standins.qdrant import QdrantFault, running_qdrant
 from tests.conftest import DEMO_USER, OTHER_USER, REPO, request
+from tests.emitters import CollectingEmitter
 from tests.gemini_support import KEY, gemini_settings, plan, route
-from tests.standins.gemini import GeminiStandIn, Reply, canned_responder
-from tests.standins.qdrant import QdrantFault, running_qdrant
+from tests.processes import clean_env
 
 pytestmark = [
     pytest.mark.reliability,
@@ -167,23 +167,15 @@ def test_no_secret_in_the_cli_output_at_debug(tmp_path):
             Reply.answer("무릎 조심하세요."),
         )
         vm.inject("active-routines", Fault("status", status=503))
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("GOOGLE_", "VM_INTERNAL", "QDRANT", "OCI_", "LLM_PROVIDER", "GEMINI_"))
-        }
-        env.update(
-            {
-                "LOG_LEVEL": "DEBUG",
-                "GOOGLE_API_KEY": KEY,
-                "GEMINI_BASE_URL": gemini.base_url,
-                "GEMINI_RETRY_BASE_DELAY_S": "0.01",
-                "VM_INTERNAL_BASE_URL": vm.base_url,
-                "VM_INTERNAL_TOKEN": VM_TOKEN,
-                "QDRANT_URL": qdrant.url,
-                "QDRANT_API_KEY": QDRANT_KEY,
-                "PYTHONPATH": str(REPO),
-            }
+        env = clean_env(
+            LOG_LEVEL="DEBUG",
+            GOOGLE_API_KEY=KEY,
+            GEMINI_BASE_URL=gemini.base_url,
+            GEMINI_RETRY_BASE_DELAY_S="0.01",
+            VM_INTERNAL_BASE_URL=vm.base_url,
+            VM_INTERNAL_TOKEN=VM_TOKEN,
+            QDRANT_URL=qdrant.url,
+            QDRANT_API_KEY=QDRANT_KEY,
         )
         body = json.dumps(
             request("I hurt my left knee last week, what should I train today?", request_id="req-cli-secrets")

@@ -48,7 +48,7 @@ EQUIPMENT_KO = {"BARBELL": "바벨", "DUMBBELL": "덤벨", "CABLE": "케이블",
 def generate_program(conversation: list[dict[str, str]], context: dict[str, Any]) -> Program:
     ko = is_korean(conversation[-1]["content"])
     want = read_program_ask(conversation).resolved(context.get("profile") or {})
-    # An item whose equipment the VM does not say cannot be ruled out (the seed's minimal catalog).
+    # An item whose equipment the VM does not say cannot be ruled out (the product spec's minimal catalog).
     catalog = [i for i in context.get("exercise_catalog") or [] if (i.get("equipment") or "") in (*want.equipment, "")]
     reps, rest = REPS.get(want.goal, REPS["GENERAL_FITNESS"])
     low, high = SET_RANGE.get(want.level, SET_RANGE["BEGINNER"])

@@ -52,6 +52,7 @@ class QdrantStandIn(ThreadingHTTPServer):
         self.api_key = api_key
         self.engine = QdrantClient(location=":memory:")
         self.engine_lock = threading.Lock()  # the local engine takes one call at a time
+        self.stopping = threading.Event()
         self.indexes: dict[str, dict[str, Any]] = {}  # collection -> field -> schema
         self.calls: list[Call] = []
         self.faults_served = 0
@@ -90,6 +91,16 @@ class QdrantStandIn(ThreadingHTTPServer):
     def calls_to(self, method: str, pattern: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.fullmatch(pattern, c.path)]
 
+    def stop(self) -> None:
+        """Stop serving, then close the engine. Handler threads of open (keep-alive or stalled)
+        connections may still be running: they answer 503 from now on instead of calling the
+        closed engine, and a stall ends at once."""
+        self.stopping.set()
+        self.shutdown()
+        self.server_close()
+        with self.engine_lock:
+            self.engine.close()
+
 
 @contextmanager
 def running_qdrant(**options) -> Iterator[QdrantStandIn]:
@@ -101,9 +112,7 @@ def running_qdrant(**options) -> Iterator[QdrantStandIn]:
     try:
         yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        server.engine.close()
+        server.stop()
 
 
 class _NotFound(Exception):
@@ -153,13 +162,15 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.server._next_fault()
         if fault is not None:
             if fault.stall_s:
-                time.sleep(fault.stall_s)
+                self.server.stopping.wait(fault.stall_s)
             if fault.status is not None:
                 return self._error(fault.status, f"scripted {fault.status}", started)
         if method == "GET" and path.strip("/") == "":
             return self._send(200, _root_info())  # the one answer Qdrant does not wrap in "result"
         try:
             with self.server.engine_lock:
+                if self.server.stopping.is_set():
+                    return self._error(503, "stand-in stopped", started)
                 result = self._route(method, [unquote(p) for p in path.strip("/").split("/") if p], body)
         except _NotFound as exc:
             return self._error(404, str(exc), started)

@@ -215,7 +215,7 @@ class OciStandIn(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: OciStandIn
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; see tests/standins/gemini.py
+    disable_nagle_algorithm = True  # headers and body are separate writes; see standins/gemini.py
 
     def log_message(self, fmt: str, *args) -> None:  # quiet: tests read `calls` instead
         pass

@@ -9,7 +9,7 @@ refuses (a budget out of its range, a level it does not offer, a level on a 2.5 
 the messages the real API sends where one was found (see MODELS and ERRORS below). `usageMetadata`
 carries `cachedContentTokenCount` (inside `promptTokenCount`, as the API counts it) and
 `thoughtsTokenCount`; a 429 carries `QuotaFailure`, `Help` and `RetryInfo` details. Recorded response
-bodies in tests/fixtures/gemini/ replay verbatim (`Reply.recorded`).
+bodies in standins/recorded/gemini/ replay verbatim (`Reply.recorded`).
 
 Tests script the replies (first in, first out) and read back every request (model, method, headers,
 JSON body). A reply may be scripted for one JSON schema (`only_for`), for calls that run concurrently
@@ -22,7 +22,7 @@ benchmark can reuse the server as it is and measure the model time itself.
 
 Run it alone (canned answers for every node, so the whole graph runs against it):
 
-    python -m tests.standins.gemini --port 8765 --ttft 0.4 --tps 80
+    python -m standins.gemini --port 8765 --ttft 0.4 --tps 80
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ PATH = re.compile(
     r"^/(?P<version>v1beta|v1)/models/(?P<model>[^/:]+):(?P<method>generateContent|streamGenerateContent)$"
 )
 WORD = re.compile(r"\S+\s*|\s+")
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "gemini"
+FIXTURES = Path(__file__).resolve().parent / "recorded" / "gemini"
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ class Reply:
 
     @classmethod
     def recorded(cls, name: str, **kwargs: Any) -> Reply:
-        """A response body recorded from the real API (tests/fixtures/gemini/<name>.json, sources
+        """A response body recorded from the real API (standins/recorded/gemini/<name>.json, sources
         in SOURCES.md there), replayed verbatim; its HTTP status from `error.code`, else 200."""
         body = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
         status = int((body.get("error") or {}).get("code", 200)) if isinstance(body, dict) else 200
@@ -575,7 +575,7 @@ def _response(model: str, reply: Reply, text: str, finish: str | None, candidate
 def _error_body(code: int, status: str, message: str, retry_delay_s: float | None = None) -> dict[str, Any]:
     error: dict[str, Any] = {"code": code, "message": message, "status": status}
     if code == 429:
-        # The details a real quota 429 carries (tests/fixtures/gemini/rate_limited.json).
+        # The details a real quota 429 carries (standins/recorded/gemini/rate_limited.json).
         error["details"] = [
             {
                 "@type": "type.googleapis.com/google.rpc.Help",
