@@ -18,7 +18,7 @@ log = logging.getLogger("reppy.nodes")
 # What generation needs, fetched before the model runs (the seed: routines first).
 BASELINE = {
     "GENERATE_ROUTINE": ["active_routines", "profile", "user_memory", "exercise_catalog"],
-    "UPDATE_ROUTINE": ["active_routines", "exercise_catalog"],
+    "UPDATE_ROUTINE": ["active_routines", "exercise_catalog", "user_memory"],  # memory: injuries
 }
 # Without these, generation cannot be trusted: FAILED with CONTEXT_MISSING instead of guessing.
 REQUIRED = {
@@ -98,6 +98,10 @@ def _search_terms(intent: str, plan: dict, route: dict, cap: int) -> list[str]:
 async def _search_catalog(ctx: Context, terms: list[str]) -> list[dict[str, Any]]:
     """One search per term, concurrently; items de-duplicated by exercise_code in term order."""
     pages = await asyncio.gather(*(ctx.vm.search_exercises(t) for t in terms))
+    # A name the catalog does not know ("cable flyes") is searched by its last word, so the answer
+    # can offer the closest exercises instead of nothing.
+    missed = [t.split()[-1] for t, page in zip(terms, pages, strict=True) if not page and " " in t]
+    pages += await asyncio.gather(*(ctx.vm.search_exercises(t) for t in missed))
     seen: dict[str, dict[str, Any]] = {}
     for page in pages:
         for item in page:

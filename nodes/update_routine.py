@@ -4,9 +4,11 @@ from langgraph.runtime import Runtime
 
 from core.errors import ContextMissing, LLMMalformedOutput, UnclearRequest
 from core.lang import is_korean
+from core.schemas import UserAsk
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import last_message, recent_turns
+from nodes.injury_checks import update_injury_problems
 from nodes.routine_diff import update_problems
 
 
@@ -15,8 +17,10 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     routines = state["context"].get("active_routines") or []
     if not routines:
         raise ContextMissing("there is no active routine to update", retryable=False)
+    asked = UserAsk.model_validate((state.get("route") or {}).get("asked") or {})
+    context = {**state["context"], "asked": asked.model_dump(exclude_defaults=True)}
     try:
-        generated = await runtime.context.llm.update_routine(recent_turns(state), state["context"])
+        generated = await runtime.context.llm.update_routine(recent_turns(state), context)
     except UnclearRequest:
         return _ask_for_the_change(routines, is_korean(last_message(state)))
     update = generated.value
@@ -30,10 +34,14 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     if unknown:
         raise LLMMalformedOutput(f"update uses exercises outside the catalog: {', '.join(unknown)}")
     # Exactly the declared change, nothing else: the diff is recomputed, not taken on trust.
-    if problems := update_problems(update, original):
+    problems = update_problems(update, original)
+    problems += update_injury_problems(update, asked.injuries, state["context"].get("exercise_catalog", []))
+    if problems:
         raise LLMMalformedOutput("; ".join(problems))
     return {
-        "final": {"routine_update": update.model_dump(exclude_none=True)},
+        "final": {
+            "routine_update": update.model_dump(exclude_none=True, exclude=None if update.avoided else {"avoided"})
+        },
         "action": "UPDATE_ROUTINE",
         "status": "SUCCEEDED",
         "usage": generated.usage,

@@ -26,17 +26,22 @@ def convo(*turns: str) -> list[dict[str, str]]:
     return [{"role": roles[i % 2], "content": t} for i, t in enumerate(turns)]
 
 
-async def generated(runtime, conversation, user=DEMO_USER) -> tuple[dict, Program]:
-    state = {
-        **request(conversation, user_id=user),
-        "route": {
-            "intent": "GENERATE_ROUTINE",
-            "confidence": 0.9,
-            "proposed": "GENERATE_ROUTINE",
-            "reason": "test",
-            "search_terms": [],
-        },
+def generate_route(asked: dict) -> dict:
+    return {
+        "intent": "GENERATE_ROUTINE",
+        "confidence": 0.9,
+        "proposed": "GENERATE_ROUTINE",
+        "reason": "test",
+        "search_terms": [],
+        "asked": asked,
     }
+
+
+async def generated(runtime, conversation, user=DEMO_USER) -> tuple[dict, Program]:
+    """The offline provider's program for what its router read the user asked."""
+    state = request(conversation, user_id=user)
+    routed = await runtime.context.llm.route(state["conversation_history"])
+    state = {**state, "route": generate_route(routed.value.asked.model_dump(exclude_defaults=True))}
     state = {**state, **(await gather_context(state, runtime))}
     update = await generate_routine(state, runtime)
     return state["context"], Program.model_validate(update["final"]["program"])
@@ -113,7 +118,7 @@ async def test_goal_falls_back_to_the_profile(runtime):
         ("맨몸으로만 하는 프로그램 만들어줘", {"BODYWEIGHT"}),
         ("create a program with just dumbbells, 4 days a week", {"DUMBBELL", "BODYWEIGHT"}),
         ("bodyweight only plan please", {"BODYWEIGHT"}),
-        ("바벨 없이 프로그램 짜줘", {"DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT"}),
+        ("바벨 없이 프로그램 짜줘", {"DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT", "PULL_UP_BAR"}),
     ],
 )
 async def test_equipment_in_the_message_is_honoured(runtime, message, allowed):
@@ -214,16 +219,8 @@ def _use_machine(data):
 )
 async def test_the_node_refuses_a_program_that_breaks_a_rule(runtime, context, change, complaint):
     message = "덤벨만 있어. 6주 근비대 프로그램, 주 4회로 짜줘"
-    state = {
-        **request(message),
-        "route": {
-            "intent": "GENERATE_ROUTINE",
-            "confidence": 0.9,
-            "proposed": "GENERATE_ROUTINE",
-            "reason": "t",
-            "search_terms": [],
-        },
-    }
+    asked = {"days_per_week": 4, "weeks": 6, "goal": "HYPERTROPHY", "equipment": ["DUMBBELL", "BODYWEIGHT"]}
+    state = {**request(message), "route": generate_route(asked)}
     state = {**state, **(await gather_context(state, runtime))}
     good = Program.model_validate((await generate_routine(state, runtime))["final"]["program"])
     bad = mutate(good, change)
