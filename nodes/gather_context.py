@@ -86,6 +86,8 @@ def _search_terms(intent: str, plan: dict, route: dict, cap: int) -> list[str]:
         terms = PROGRAM_SEARCH_TERMS
     else:
         terms = plan.get("search_terms") or route.get("search_terms") or []
+        # The hurt areas' muscles too: the injury check knows an exercise's muscle from the catalog.
+        terms = [*terms, *(m for i in (route.get("asked") or {}).get("injuries", []) for m in i.get("muscles", []))]
     # "Bench Press", "bench  press " are one search; the first spelling is the one sent.
     unique: dict[str, str] = {}
     for term in terms:

@@ -251,7 +251,7 @@ def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) 
             )
         lines.append(line)
     head = "찾아본 운동이에요:" if ko else "Here is what I found:"
-    if not any(_rank(fold(t), item)[0] < 2 for t in plan.search_terms for item in catalog):
+    if not any(_rank(t, item)[0] < 2 for t in plan.search_terms for item in catalog):
         terms = ", ".join(plan.search_terms)
         head = (
             f"'{terms}'은(는) 카탈로그에 없어요. 가장 비슷한 운동이에요:"
@@ -267,20 +267,26 @@ def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) 
 
 
 def _best_matches(terms: list[str], catalog: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
-    """Catalog items in the order the user named them: exact names first."""
-    folded = [fold(t) for t in terms]
-    return sorted(
-        catalog, key=lambda item: min(((_rank(t, item), p) for p, t in enumerate(folded)), default=((2,), 0))
-    )[:limit]
+    """Catalog items in the order the user named them: exact names first, then the most words shared."""
+    return sorted(catalog, key=lambda item: min(((_rank(t, item), p) for p, t in enumerate(terms)), default=0))[:limit]
 
 
-def _rank(term: str, item: dict[str, Any]) -> tuple[int]:
-    """0: the term names the item, 1: it is part of a name or names its muscle, 2: neither."""
+def _rank(term: str, item: dict[str, Any]) -> tuple[int, int]:
+    """(0: the term names the item, 1: it is part of a name or names its muscle, 2: neither;
+    minus the words of the term found in its names)."""
     names = [fold(str(item.get(k, ""))) for k in ("name_ko", "name_en", "exercise_code")]
     names += [fold(a) for a in item.get("aliases", [])]
     muscle = item.get("main_muscle_code") or ""
-    muscles = [fold(muscle), *MUSCLE_NAMES.get(muscle, ())]
-    return (0,) if term in names else (1,) if any(term in n for n in names) or term in muscles else (2,)
+    shared = -sum(any(fold(w) in n for n in names) for w in term.split())
+    term = fold(term)
+    rank = (
+        0
+        if term in names
+        else 1
+        if any(term in n for n in names) or term in (fold(muscle), *MUSCLE_NAMES.get(muscle, ()))
+        else 2
+    )
+    return rank, shared
 
 
 def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
