@@ -449,6 +449,15 @@ async def test_a_number_without_a_unit_changes_the_field_it_is_near(runtime, llm
     assert (change["op"], change["exercise_code"], change["field"], change["after"]) == ("modify", code, field, value)
 
 
+async def expect_verdict(state: dict, context: Context, problem: str | None) -> None:
+    """The node accepts the update (problem None) or refuses it naming the problem."""
+    if problem is None:
+        assert (await update_routine(state, Runtime(context=context)))["status"] == "SUCCEEDED"
+    else:
+        with pytest.raises(LLMMalformedOutput, match=problem):
+            await update_routine(state, Runtime(context=context))
+
+
 def _move_bench_last(plans):
     plans.append(plans.pop(0))
 
@@ -475,12 +484,7 @@ async def test_the_node_checks_moves_against_the_routine(context, vm, edit, chan
         routine_name="Push Day A", routine_order=1, changes=changes, updated_routine=target, summary="x"
     )
     state = {**request("x"), "context": {"active_routines": routines, "degraded": [], "exercise_catalog": []}}
-    runtime = Runtime(context=replace(context, llm=FixedUpdate(update)))
-    if problem is None:
-        assert (await update_routine(state, runtime))["status"] == "SUCCEEDED"
-    else:
-        with pytest.raises(LLMMalformedOutput, match=problem):
-            await update_routine(state, runtime)
+    await expect_verdict(state, replace(context, llm=FixedUpdate(update)), problem)
 
 
 @pytest.mark.parametrize(
@@ -527,9 +531,4 @@ async def test_the_node_refuses_an_update_that_loads_an_injured_area(context, vm
             "exercise_catalog": await vm.search_exercises("SHOULDERS"),
         },
     }
-    runtime = Runtime(context=replace(context, llm=FixedUpdate(update)))
-    if problem is None:
-        assert (await update_routine(state, runtime))["status"] == "SUCCEEDED"
-    else:
-        with pytest.raises(LLMMalformedOutput, match=problem):
-            await update_routine(state, runtime)
+    await expect_verdict(state, replace(context, llm=FixedUpdate(update)), problem)
