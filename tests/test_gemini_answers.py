@@ -136,3 +136,25 @@ async def test_an_update_adding_load_on_a_hurt_shoulder_is_refused(gemini, gemin
     [result] = events.results
     # The exercise's muscle comes from the catalog the update was given (its name was searched).
     assert result.status == "FAILED" and "injured area" in result.error.message
+
+
+async def test_a_pain_question_reaches_gemini_with_safety_rules_memory_and_the_area(
+    gemini, gemini_deps, events, memory
+):
+    await memory.add("user-67890", [("m1", "어깨가 아파서 무거운 프레스는 피하고 있어요")])
+    plan = {
+        "action": "SEARCH_EXERCISES",
+        "required_context": ["exercise_catalog", "active_routines", "user_memory"],
+        "search_terms": ["어깨"],
+        "memory_query": "어깨 통증",
+        "memories_to_save": [],
+    }
+    answer = "어깨 통증이 있으면 안전이 먼저예요. 오버헤드 프레스는 오늘 빼세요."
+    gemini.script(routed("CHAT_RESPONSE", {}), Reply.json(plan), Reply.answer(answer))
+    await handle(request("어깨가 좀 아픈데 오늘 푸쉬 운동 해도 될까?"), gemini_deps())
+    [result] = events.results
+    assert result.status == "SUCCEEDED" and result.final["reply"] == answer
+    chat = next(r for r in gemini.requests if r.method == "streamGenerateContent")
+    assert "Pain or an" in chat.system_text and "joint-sparing substitute" in chat.system_text
+    assert "무거운 프레스는 피하고" in chat.user_text and "OVERHEAD_PRESS" not in chat.system_text
+    assert "Dumbbell Lateral Raise" in chat.user_text  # the hurt area's catalog exercises, for substitutes
