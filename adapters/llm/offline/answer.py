@@ -149,15 +149,19 @@ def _safety(ko: bool, injuries: list, context: dict[str, Any]) -> str:
     on_area = [i for i in context.get("exercise_catalog") or [] if loaded_muscles(i) & hurt]
     today = todays_routine(context.get("active_routines") or []) or {}
     loaded = {i["exercise_code"] for i in on_area}
-    risky = [exercise_name(p, ko) for p in today.get("plans", []) if p["exercise_code"] in loaded]
-    risky = risky or [exercise_name(i, ko) for i in on_area[:3]]
-    lighter = [exercise_name(i, ko) for i in on_area if i.get("equipment") != "BARBELL"][:2]
+    risky = [p for p in today.get("plans", []) if p["exercise_code"] in loaded]
+    risky = risky or [i for i in on_area if i.get("equipment") == "BARBELL"][:3]
+    shown = {p["exercise_code"] for p in risky}
+    lighter = [
+        exercise_name(i, ko) for i in on_area if i.get("equipment") != "BARBELL" and i["exercise_code"] not in shown
+    ]
+    risky, lighter = [exercise_name(p, ko) for p in risky], lighter[:2]
     if ko:
         lines = [f"{areas} 통증이 있다면 안전이 먼저예요. 아픈 부위에 무게를 실으면 부상이 더 심해질 수 있거든요."]
         if risky:
             lines.append(f"• {', '.join(risky)}: 오늘은 빼거나 평소의 절반 이하 무게로, 통증 없는 범위에서만 하세요.")
         if lighter:
-            lines.append(f"• 대신 가벼운 무게로 할 수 있는 운동: {', '.join(lighter)}.")
+            lines.append(f"• 통증이 없을 때만, 가벼운 무게로: {', '.join(lighter)}.")
         lines.append(
             "• 날카로운 통증이 느껴지면 바로 멈추고, 며칠 넘게 계속되면 전문의나 물리치료사에게 진료를 받아 보세요."
         )
@@ -166,7 +170,7 @@ def _safety(ko: bool, injuries: list, context: dict[str, Any]) -> str:
         if risky:
             lines.append(f"• {', '.join(risky)}: skip them today or use half your usual weight, pain-free range only.")
         if lighter:
-            lines.append(f"• Lighter options that spare the joint: {', '.join(lighter)}.")
+            lines.append(f"• Only if pain-free, lighter options: {', '.join(lighter)}.")
         lines.append("• Stop at any sharp pain, and see a doctor or physiotherapist if it lasts more than a few days.")
     return "\n".join(lines)
 
@@ -278,14 +282,9 @@ def _rank(term: str, item: dict[str, Any]) -> tuple[int, int]:
     names += [fold(a) for a in item.get("aliases", [])]
     muscle = item.get("main_muscle_code") or ""
     shared = -sum(any(fold(w) in n for n in names) for w in term.split())
-    term = fold(term)
-    rank = (
-        0
-        if term in names
-        else 1
-        if any(term in n for n in names) or term in (fold(muscle), *MUSCLE_NAMES.get(muscle, ()))
-        else 2
-    )
+    forms = {fold(term)} | ({fold(term)[:-1]} if term.isascii() and term.endswith("s") else set())  # "squats"
+    muscles = (fold(muscle), *MUSCLE_NAMES.get(muscle, ()))
+    rank = min(0 if f in names else 1 if any(f in n for n in names) or f in muscles else 2 for f in forms)
     return rank, shared
 
 
