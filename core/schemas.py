@@ -3,9 +3,9 @@ output, the offline provider builds them from the real context. They land in the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Intent = Literal["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"]
 # The catalog's own codes (main_muscle_code, equipment); a pull-up bar is equipment a home may lack.
@@ -46,6 +46,19 @@ class UserAsk(BaseModel):
     equipment: list[Equipment] | None = Field(default=None, description="the only equipment, when the user limited it")
     excluded_equipment: list[Equipment] = Field(default_factory=list, description="equipment the user ruled out")
     injuries: list[Injury] = Field(default_factory=list, description="pain or injuries the user mentions")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unreadable_is_unstated(cls, data: Any, handler: Any) -> Any:
+        """A value outside the schema's terms (0 days, an unknown goal) counts as not stated: one odd
+        field of the router's reading must not cost the user the route."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            return handler({k: v for k, v in data.items() if k not in bad})
 
     def resolved(self, profile: dict) -> ResolvedAsk:
         """The request completed from the profile, then from cautious defaults."""

@@ -158,3 +158,13 @@ async def test_a_pain_question_reaches_gemini_with_safety_rules_memory_and_the_a
     assert "Pain or an" in chat.system_text and "joint-sparing substitute" in chat.system_text
     assert "무거운 프레스는 피하고" in chat.user_text and "OVERHEAD_PRESS" not in chat.system_text
     assert "Dumbbell Lateral Raise" in chat.user_text  # the hurt area's catalog exercises, for substitutes
+
+
+def test_an_odd_field_of_the_reading_counts_as_unstated_not_as_an_unusable_route():
+    from core.schemas import RouteDecision
+
+    decision = RouteDecision.model_validate(
+        {"intent": "GENERATE_ROUTINE", "confidence": 0.9, "asked": {"days_per_week": 0, "goal": "BULK", "weeks": 6}}
+    )
+    assert decision.intent == "GENERATE_ROUTINE"
+    assert decision.asked.model_dump(exclude_defaults=True) == {"weeks": 6}
