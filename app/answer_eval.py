@@ -21,12 +21,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from core.catalog import movement
+from core.catalog import is_full_body, movement
 from core.errors import ConfigError
 from core.settings import REPO_ROOT
 
 DEFAULT_ANSWER_CASES = REPO_ROOT / "tests" / "eval" / "answer_cases.yaml"
-UPPER, LOWER = {"CHEST", "BACK", "SHOULDERS"}, {"LEGS", "GLUTES"}
 
 
 class Expect(BaseModel):
@@ -123,7 +122,7 @@ def _program_problems(program: dict | None, want: dict[str, Any], catalog: list[
         if len(moves) != len(set(moves)):
             problems.append("near-duplicate exercises in one day")
     muscles = [{i.get("main_muscle_code") for i in day} for day in days]
-    full_body = [bool(m & LOWER) and len(m & UPPER) >= 2 for m in muscles]
+    full_body = [is_full_body(m) for m in muscles]
     if want.get("split") == "FULL_BODY" and not all(full_body):
         problems.append("a day is not full body")
     if want.get("split") == "SPLIT" and all(full_body):

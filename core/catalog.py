@@ -22,3 +22,8 @@ def movement(item: dict[str, Any]) -> tuple[str, str]:
 def loaded_muscles(item: dict[str, Any]) -> set[str]:
     """The catalog muscle codes an exercise loads: its main muscle and its target, if any."""
     return {m for m in (item.get("main_muscle_code"), item.get("target")) if m}
+
+
+def is_full_body(muscles: set[str]) -> bool:
+    """A day's main muscles train the lower body and at least two of chest, back and shoulders."""
+    return bool(muscles & {"LEGS", "GLUTES"}) and len(muscles & {"CHEST", "BACK", "SHOULDERS"}) >= 2

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog import movement
+from core.catalog import is_full_body, movement
 from core.schemas import SET_RANGE, Program, UserAsk
-
-UPPER, LOWER = {"CHEST", "BACK", "SHOULDERS"}, {"LEGS", "GLUTES"}
 
 
 def program_problems(
@@ -49,9 +47,9 @@ def program_problems(
         {by_code[p.exercise_code].get("main_muscle_code") for p in r.plans if p.exercise_code in by_code}
         for r in program.routines
     ]
-    if want.split == "FULL_BODY" and not all(m & LOWER and len(m & UPPER) >= 2 for m in muscles):
+    if want.split == "FULL_BODY" and not all(map(is_full_body, muscles)):
         problems.append("the user asked for full-body days, but a day does not train both upper and lower body")
-    if want.split == "SPLIT" and len(muscles) > 1 and all(m & LOWER and len(m & UPPER) >= 2 for m in muscles):
+    if want.split == "SPLIT" and len(muscles) > 1 and all(map(is_full_body, muscles)):
         problems.append("the user asked for a split, but every day is full body")
     if program.goal != want.goal:
         problems.append(f"the goal is {want.goal}, the program says {program.goal}")
