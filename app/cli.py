@@ -5,6 +5,7 @@
     reppy-worker --vm-url http://127.0.0.1:8080/internal --example
     reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
     reppy-worker eval routing              measure the router on the labelled cases
+    reppy-worker eval answers              answer quality per category (pain, advice, constraints, …)
     reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
 
 Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration,
