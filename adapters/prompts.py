@@ -18,8 +18,8 @@ REQUIRED_VARIABLES: dict[str, set[str]] = {
     "action_routing": {"conversation"},
     "chat_planner": {"conversation"},
     "chat_response": {"conversation", "profile", "routines", "memory", "catalog", "degraded"},
-    "generate_program": {"conversation", "profile", "routines", "memory", "catalog"},
-    "update_routine": {"conversation", "routines", "catalog"},
+    "generate_program": {"conversation", "profile", "routines", "memory", "catalog", "asked"},
+    "update_routine": {"conversation", "routines", "catalog", "memory", "asked"},
     "memory_extraction": {"conversation"},
 }
 

@@ -29,6 +29,8 @@ a request:
 sub-commands (each has its own --help):
   reppy-worker vm-stub [--port 8080]       the embedded VM Internal API as an HTTP server
   reppy-worker eval routing                measure the router on the labelled cases
+  reppy-worker eval answers                answer quality per category (pain, advice, constraints, …)
+  reppy-worker schema [NAME] [--write DIR] the published JSON Schemas of the request and the events
   reppy-worker bench [--quick]             the performance benchmark (from a source checkout)
 
 Events go to stdout, logs to stderr. Exit codes: 0 SUCCEEDED / CLARIFY / skipped (requestId already

@@ -278,14 +278,18 @@ def eval_command(argv: list[str]) -> int:
     """The `eval` sub-command. Exit codes: 0 ran (and met --fail-under), 1 below --fail-under,
     2 unusable arguments, cases or configuration."""
     parser = argparse.ArgumentParser(prog="reppy-worker eval", description="Measure the worker's answer quality.")
-    parser.add_argument("suite", choices=["routing"], help="what to measure")
+    parser.add_argument(
+        "suite", choices=["routing", "answers"], help="what to measure: intents, or whole answers per category"
+    )
     parser.add_argument(
         "--provider",
         choices=["offline", "gemini"],
         help="model provider (default: LLM_PROVIDER, resolved as for requests)",
     )
-    parser.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="labelled cases (YAML)")
-    parser.add_argument("--report", type=Path, default=DEFAULT_REPORT, help="where to write the JSON report")
+    parser.add_argument("--cases", type=Path, help="labelled cases (YAML; default: the suite's own)")
+    parser.add_argument(
+        "--report", type=Path, help="where to write the JSON report (default: <suite>_eval_report.json)"
+    )
     parser.add_argument(
         "--fail-under", type=float, metavar="ACCURACY", help="exit 1 when the overall accuracy is below this"
     )
@@ -296,6 +300,9 @@ def eval_command(argv: list[str]) -> int:
     settings = load_settings(llm_provider=args.provider)
     if settings is None:
         return 2
+    if args.suite == "answers":
+        return _answers(args, settings)
+    args.cases, args.report = args.cases or DEFAULT_CASES, args.report or DEFAULT_REPORT
     try:
         cases = load_cases(args.cases)
         llm = _model_provider(settings)
@@ -317,6 +324,28 @@ def eval_command(argv: list[str]) -> int:
         print(f"reppy-worker eval: accuracy {report.accuracy:.3f} is below {args.fail_under:g}", file=sys.stderr)
         return 1
     return 0
+
+
+def _answers(args, settings) -> int:
+    """`eval answers`: whole requests per category (app/answer_eval.py); --fail-under on the overall rate."""
+    from app import answer_eval
+
+    try:
+        cases = answer_eval.load_answer_cases(args.cases or answer_eval.DEFAULT_ANSWER_CASES)
+        llm = _model_provider(settings)
+    except WorkerError as exc:
+        print(f"reppy-worker eval: {exc.message}", file=sys.stderr)
+        return 2
+    report = asyncio.run(answer_eval.evaluate_answers(cases, settings, llm))
+    print(answer_eval.format_answers(report))
+    path = args.report or Path("answers_eval_report.json")
+    try:
+        answer_eval.write_report(report, path)
+    except OSError as exc:
+        print(f"reppy-worker eval: cannot write the report to {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"\nreport written to {path}")
+    return 1 if args.fail_under is not None and report["overall"]["rate"] < args.fail_under else 0
 
 
 def _model_provider(settings):

@@ -3,11 +3,18 @@ output, the offline provider builds them from the real context. They land in the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Intent = Literal["CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"]
+# The catalog's own codes (main_muscle_code, equipment); a pull-up bar is equipment a home may lack.
+Muscle = Literal["CHEST", "BACK", "LEGS", "SHOULDERS", "ARMS", "CORE", "GLUTES"]
+Equipment = Literal["BARBELL", "DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT", "PULL_UP_BAR"]
+Goal = Literal["HYPERTROPHY", "STRENGTH", "FAT_LOSS", "GENERAL_FITNESS"]
+Level = Literal["BEGINNER", "INTERMEDIATE", "ADVANCED"]
+# Sets per exercise by experience (the generate_program prompt says the same): volume follows level.
+SET_RANGE = {"BEGINNER": (2, 3), "INTERMEDIATE": (3, 4), "ADVANCED": (4, 5)}
 ContextSource = Literal["active_routines", "user_memory", "exercise_catalog", "profile"]
 ChatAction = Literal["GET_ACTIVE_ROUTINES", "SEARCH_EXERCISES", "RECALL_MEMORY", "GENERAL_ADVICE"]
 # Lenient on purpose (no length limits): a long or extra fact must not cost the user the plan; the
@@ -20,6 +27,65 @@ MEMORIES_TO_SAVE = (
 )
 
 
+class Injury(BaseModel):
+    area: str = Field(description="the hurt body part as the user named it, e.g. 'left knee', '어깨'")
+    muscles: list[Muscle] = Field(
+        default_factory=list, description="catalog muscle codes whose exercises load that area (knee → LEGS)"
+    )
+
+
+class UserAsk(BaseModel):
+    """What the user asked of a program or an update, only as stated in the conversation: a value
+    not stated is null (the profile fills it in later), never guessed."""
+
+    days_per_week: int | None = Field(default=None, ge=1, le=7)
+    weeks: int | None = Field(default=None, ge=1, le=52)
+    goal: Goal | None = None
+    level: Level | None = None
+    split: Literal["FULL_BODY", "SPLIT"] | None = Field(default=None, description="full body every day, or a split")
+    equipment: list[Equipment] | None = Field(default=None, description="the only equipment, when the user limited it")
+    excluded_equipment: list[Equipment] = Field(default_factory=list, description="equipment the user ruled out")
+    injuries: list[Injury] = Field(default_factory=list, description="pain or injuries the user mentions")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unreadable_is_unstated(cls, data: Any, handler: Any) -> Any:
+        """A value outside the schema's terms (0 days, an unknown goal) counts as not stated: one odd
+        field of the router's reading must not cost the user the route."""
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            bad = {e["loc"][0] for e in exc.errors() if e["loc"]}
+            return handler({k: v for k, v in data.items() if k not in bad})
+
+    def resolved(self, profile: dict) -> ResolvedAsk:
+        """The request completed from the profile, then from cautious defaults."""
+        equipment = self.equipment or profile.get("equipment") or ["BODYWEIGHT", "DUMBBELL"]
+        equipment = [e for e in equipment if e not in self.excluded_equipment] or ["BODYWEIGHT"]
+        return ResolvedAsk(
+            days_per_week=self.days_per_week or max(1, min(7, int(profile.get("training_days_per_week") or 3))),
+            weeks=self.weeks or 4,
+            goal=self.goal or profile.get("goal") or "GENERAL_FITNESS",
+            level=self.level or profile.get("experience_level") or "BEGINNER",
+            equipment=tuple(equipment),
+            split=self.split,
+        )
+
+
+class ResolvedAsk(BaseModel):
+    days_per_week: int
+    weeks: int
+    goal: str
+    level: str
+    equipment: tuple[str, ...]
+    split: str | None = None
+
+
+AVOIDED = "injuries or pain (from the conversation or memory) this works around, with the muscle codes it spares"
+
+
 class RouteDecision(BaseModel):
     intent: Intent
     confidence: float = Field(ge=0.0, le=1.0)
@@ -29,6 +95,7 @@ class RouteDecision(BaseModel):
         max_length=8,
         description="exercise names the message mentions, as written (used to look them up)",
     )
+    asked: UserAsk = Field(default_factory=UserAsk, description="what the user asked of a new program or a change")
 
 
 class ChatPlan(BaseModel):
@@ -74,6 +141,7 @@ class Program(BaseModel):
     experience_level: str
     routines: list[Routine] = Field(min_length=1, max_length=7)
     notes: str = ""
+    avoided: list[Injury] = Field(default_factory=list, description=AVOIDED)
 
 
 class RoutinePlanItem(PlanItem):
@@ -89,10 +157,12 @@ class UpdatedRoutine(Routine):
 
 
 class RoutineChange(BaseModel):
-    op: Literal["swap", "add", "remove", "modify"]
-    exercise_code: str
+    # "move": an exercise to another place in the routine (field position, 1-based), or the
+    # routine itself to another place among the routines (field routine_order, exercise_code "").
+    op: Literal["swap", "add", "remove", "modify", "move"]
+    exercise_code: str = ""
     new_exercise_code: str | None = None
-    field: Literal["sets", "reps", "weight_kg"] | None = None
+    field: Literal["sets", "reps", "weight_kg", "position", "routine_order"] | None = None
     before: float | int | None = None
     after: float | int | None = None
 
@@ -103,3 +173,4 @@ class RoutineUpdate(BaseModel):
     changes: list[RoutineChange] = Field(min_length=1)
     updated_routine: UpdatedRoutine
     summary: str
+    avoided: list[Injury] = Field(default_factory=list, description=AVOIDED)

@@ -21,8 +21,9 @@ class RequestInput(TypedDict, total=False):
 
 
 class State(RequestInput, total=False):
-    # route_intent: {intent, confidence, proposed, reason, search_terms}; intent is CLARIFY when
-    # the router was unsure, `proposed` keeps what it would have chosen.
+    # route_intent: {intent, confidence, proposed, reason, search_terms, asked}; intent is CLARIFY
+    # when the router was unsure, `proposed` keeps what it would have chosen; `asked` is what the
+    # user asked of a program or a change (UserAsk: only the values stated).
     route: dict[str, Any]
     # plan_chat: ChatPlan (action, required_context, search_terms, memory_query, memories_to_save);
     # None = unusable.

@@ -21,7 +21,7 @@ log = logging.getLogger("reppy.nodes")
 # What generation needs, fetched before the model runs (active routines first).
 BASELINE = {
     "GENERATE_ROUTINE": ["active_routines", "profile", "user_memory", "exercise_catalog"],
-    "UPDATE_ROUTINE": ["active_routines", "exercise_catalog"],
+    "UPDATE_ROUTINE": ["active_routines", "exercise_catalog", "user_memory"],  # memory: injuries
 }
 # Without these, generation cannot be trusted: FAILED with CONTEXT_MISSING instead of guessing.
 REQUIRED = {
@@ -46,9 +46,11 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     if intent == "GENERATE_ROUTINE":
         terms = _program_search_terms(state, ctx.catalog_max_searches)
     else:
-        terms = _search_terms(
-            plan.get("search_terms") or state["route"].get("search_terms") or [], ctx.catalog_max_searches
-        )
+        route = state["route"]
+        # The hurt areas' muscles too: the injury check knows an exercise's muscle from the catalog.
+        hurt = [m for i in (route.get("asked") or {}).get("injuries", []) for m in i.get("muscles", [])]
+        asked_terms = plan.get("search_terms") or route.get("search_terms") or []
+        terms = _search_terms([*asked_terms, *hurt], ctx.catalog_max_searches)
     memory_query = plan.get("memory_query") or last_message(state)
 
     fetchers = {
@@ -119,6 +121,10 @@ def _program_search_terms(state: State, cap: int) -> list[str]:
 async def _search_catalog(ctx: Context, terms: list[str]) -> list[dict[str, Any]]:
     """One search per term, concurrently; items de-duplicated by exercise_code in term order."""
     pages = await asyncio.gather(*(ctx.vm.search_exercises(t) for t in terms))
+    # A name the catalog does not know ("cable flyes") is searched by its last word, so the answer
+    # can offer the closest exercises instead of nothing.
+    missed = [t.split()[-1] for t, page in zip(terms, pages, strict=True) if not page and " " in t]
+    pages += await asyncio.gather(*(ctx.vm.search_exercises(t) for t in missed))
     seen: dict[str, dict[str, Any]] = {}
     for page in pages:
         for item in page:

@@ -31,6 +31,7 @@ async def route_intent(state: State, runtime: Runtime[Context]) -> dict:
             "proposed": decision.intent,
             "reason": decision.reason,
             "search_terms": decision.search_terms,
+            "asked": decision.asked.model_dump(exclude_defaults=True),
         },
         "usage": routed.usage,
     }

@@ -34,33 +34,41 @@ def routine_diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any
             other.append(f"{code}: {', '.join(sorted(rest))} changed, which no change can declare")
     kept_before = [c for c in old if c in new]
     kept_after = [c for c in new if c in old]
-    if kept_before != kept_after:
-        other.append("exercises that were kept changed their order")
-    return {"removed": set(old) - set(new), "added": set(new) - set(old), "modified": modified, "other": other}
+    return {
+        "removed": set(old) - set(new),
+        "added": set(new) - set(old),
+        "modified": modified,
+        "other": other,
+        "order": (kept_before, kept_after),
+    }
 
 
 def declared_diff(update: RoutineUpdate) -> dict[str, Any]:
-    removed, added, modified = set(), set(), {}
+    removed, added, modified, moves = set(), set(), {}, []
     for change in update.changes:
+        if change.op == "move" and change.field == "position" and isinstance(change.after, (int, float)):
+            moves.append((change.exercise_code, int(change.after)))
         if change.op in ("swap", "remove"):
             removed.add(change.exercise_code)
         if change.op == "swap" and change.new_exercise_code:
             added.add(change.new_exercise_code)
         if change.op == "add":
             added.add(change.exercise_code)
-        if change.op == "modify" and change.field:
+        if change.op == "modify" and change.field in FIELDS:
             modified[(change.exercise_code, change.field)] = (change.before, change.after)
-    return {"removed": removed, "added": added, "modified": modified}
+    return {"removed": removed, "added": added, "modified": modified, "moves": moves}
 
 
 def update_problems(update: RoutineUpdate, original: dict[str, Any]) -> list[str]:
     """Why this update is not exactly the change it declares to `original` (empty when it is)."""
     problems: list[str] = []
     after = update.updated_routine.model_dump(exclude_none=True)
-    if after.get("routine_order") != original.get("routine_order") or after.get("routine_name") != original.get(
-        "routine_name"
-    ):
-        problems.append("the updated routine must keep its name and order")
+    moved = next((c for c in update.changes if c.op == "move" and c.field == "routine_order"), None)
+    new_order = moved.after if moved else original.get("routine_order")
+    if after.get("routine_name") != original.get("routine_name") or after.get("routine_order") != new_order:
+        problems.append("the updated routine must keep its name, and its order unless a move declares it")
+    if moved and moved.before is not None and moved.before != original.get("routine_order"):
+        problems.append(f"the routine move declares it was #{moved.before}, it is #{original.get('routine_order')}")
     actual = routine_diff(original, after)
     declared = declared_diff(update)
     problems += actual["other"]
@@ -72,6 +80,16 @@ def update_problems(update: RoutineUpdate, original: dict[str, Any]) -> list[str
     )
     if unsized:
         problems.append(f"added exercises need sets and reps: {', '.join(unsized)}")
+    kept_before, kept_after = actual["order"]
+    expected = [c for c in kept_before]
+    for code, place in declared["moves"]:
+        if code in expected:
+            expected.remove(code)
+            expected.insert(max(0, place - 1), code)
+    if expected != kept_after:
+        problems.append(
+            "exercises that were kept changed their order" + (" other than declared" if declared["moves"] else "")
+        )
     for key in ("removed", "added"):
         if actual[key] != declared[key]:
             problems.append(f"{key} exercises: declared {sorted(declared[key])}, actually {sorted(actual[key])}")
@@ -81,7 +99,7 @@ def update_problems(update: RoutineUpdate, original: dict[str, Any]) -> list[str
             problems.append(f"{code} {field} changed {old} → {new}, but the update declares {said}")
     for code, field in declared["modified"].keys() - actual["modified"].keys():
         problems.append(f"{code} {field}: declared as changed, but it is not")
-    if not any(actual[k] for k in ("removed", "added", "modified")):
+    if not any(actual[k] for k in ("removed", "added", "modified")) and kept_before == kept_after and not moved:
         problems.append("the updated routine is identical to the original")
     return problems
 

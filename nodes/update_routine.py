@@ -5,9 +5,11 @@ from langgraph.runtime import Runtime
 from core.errors import ContextMissing, LLMMalformedOutput, UnclearRequest
 from core.lang import is_korean
 from core.messages import messages_for
+from core.schemas import UserAsk
 from graph.context import Context
 from graph.state import State
 from nodes.conversation import last_message, recent_turns
+from nodes.injury_checks import update_injury_problems
 from nodes.model_output import accepted
 from nodes.routine_diff import update_problems
 
@@ -17,8 +19,10 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     routines = state["context"].get("active_routines") or []
     if not routines:
         raise ContextMissing("there is no active routine to update", retryable=False)
+    asked = UserAsk.model_validate((state.get("route") or {}).get("asked") or {})
+    context = {**state["context"], "asked": asked.model_dump(exclude_defaults=True)}
     try:
-        generated = await runtime.context.llm.update_routine(recent_turns(state), state["context"])
+        generated = await runtime.context.llm.update_routine(recent_turns(state), context)
     except UnclearRequest:
         return _ask_for_the_change(routines, last_message(state))
     update = generated.value
@@ -32,8 +36,10 @@ async def update_routine(state: State, runtime: Runtime[Context]) -> dict:
     if unknown:
         raise LLMMalformedOutput(f"update uses exercises outside the catalog: {', '.join(unknown)}")
     # Exactly the declared change, nothing else: the diff is recomputed, not taken on trust.
-    final = {"routine_update": update.model_dump(exclude_none=True)}
-    return accepted(update_problems(update, original), "UPDATE_ROUTINE", final, generated)
+    problems = update_problems(update, original)
+    problems += update_injury_problems(update, asked.injuries, state["context"].get("exercise_catalog", []))
+    final = {"routine_update": update.model_dump(exclude_none=True, exclude=None if update.avoided else {"avoided"})}
+    return accepted(problems, "UPDATE_ROUTINE", final, generated)
 
 
 def _ask_for_the_change(routines: list[dict], message: str) -> dict:

@@ -4,6 +4,8 @@ returned. And the generate_routine node refuses any provider's program that brea
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from langgraph.runtime import Runtime
 
@@ -26,17 +28,22 @@ def convo(*turns: str) -> list[dict[str, str]]:
     return [{"role": roles[i % 2], "content": t} for i, t in enumerate(turns)]
 
 
-async def generated(runtime, conversation, user=DEMO_USER) -> tuple[dict, Program]:
-    state = {
-        **request(conversation, user_id=user),
-        "route": {
-            "intent": "GENERATE_ROUTINE",
-            "confidence": 0.9,
-            "proposed": "GENERATE_ROUTINE",
-            "reason": "test",
-            "search_terms": [],
-        },
+def generate_route(asked: dict) -> dict:
+    return {
+        "intent": "GENERATE_ROUTINE",
+        "confidence": 0.9,
+        "proposed": "GENERATE_ROUTINE",
+        "reason": "test",
+        "search_terms": [],
+        "asked": asked,
     }
+
+
+async def generated(runtime, conversation, user=DEMO_USER) -> tuple[dict, Program]:
+    """The offline provider's program for what its router read the user asked."""
+    state = request(conversation, user_id=user)
+    routed = await runtime.context.llm.route(state["conversation_history"])
+    state = {**state, "route": generate_route(routed.value.asked.model_dump(exclude_defaults=True))}
     state = {**state, **(await gather_context(state, runtime))}
     update = await generate_routine(state, runtime)
     return state["context"], Program.model_validate(update["final"]["program"])
@@ -113,7 +120,7 @@ async def test_goal_falls_back_to_the_profile(runtime):
         ("맨몸으로만 하는 프로그램 만들어줘", {"BODYWEIGHT"}),
         ("create a program with just dumbbells, 4 days a week", {"DUMBBELL", "BODYWEIGHT"}),
         ("bodyweight only plan please", {"BODYWEIGHT"}),
-        ("바벨 없이 프로그램 짜줘", {"DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT"}),
+        ("바벨 없이 프로그램 짜줘", {"DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT", "PULL_UP_BAR"}),
     ],
 )
 async def test_equipment_in_the_message_is_honoured(runtime, message, allowed):
@@ -214,16 +221,8 @@ def _use_machine(data):
 )
 async def test_the_node_refuses_a_program_that_breaks_a_rule(runtime, context, change, complaint):
     message = "덤벨만 있어. 6주 근비대 프로그램, 주 4회로 짜줘"
-    state = {
-        **request(message),
-        "route": {
-            "intent": "GENERATE_ROUTINE",
-            "confidence": 0.9,
-            "proposed": "GENERATE_ROUTINE",
-            "reason": "t",
-            "search_terms": [],
-        },
-    }
+    asked = {"days_per_week": 4, "weeks": 6, "goal": "HYPERTROPHY", "equipment": ["DUMBBELL", "BODYWEIGHT"]}
+    state = {**request(message), "route": generate_route(asked)}
     state = {**state, **(await gather_context(state, runtime))}
     good = Program.model_validate((await generate_routine(state, runtime))["final"]["program"])
     bad = mutate(good, change)
@@ -253,3 +252,105 @@ async def test_the_node_refuses_a_program_that_breaks_a_rule(runtime, context, c
         ),
     )
     assert accepted["status"] == "SUCCEEDED"
+
+
+# --- stated constraints and pain ------------------------------------------------------------------
+
+
+def muscles_of(context: dict, program: Program) -> list[set[str]]:
+    catalog = {i["exercise_code"]: i for i in context["exercise_catalog"]}
+    return [{catalog[p.exercise_code]["main_muscle_code"] for p in r.plans} for r in program.routines]
+
+
+@pytest.mark.parametrize(
+    "message", ["주 3일 전신 프로그램 새로 짜줘", "a brand new 3-day full body program for fat loss please"]
+)
+async def test_full_body_means_every_day_trains_upper_and_lower_body(runtime, message):
+    context, program = await generated(runtime, message)
+    assert program.days_per_week == 3
+    for muscles in muscles_of(context, program):
+        assert muscles & {"LEGS", "GLUTES"} and len(muscles & {"CHEST", "BACK", "SHOULDERS"}) >= 2
+
+
+async def test_dumbbells_at_home_means_no_bar_machine_cable_or_pull_up_bar(runtime):
+    message = "a brand new 3-day full body program for fat loss? I only have dumbbells at home."
+    context, program = await generated(runtime, message)  # Alex's profile lists a gym, pull-up bar included
+    assert equipment_of(context, program) <= {"DUMBBELL", "BODYWEIGHT"}
+    assert (program.goal, program.days_per_week) == ("FAT_LOSS", 3)
+
+
+async def test_no_near_duplicate_exercises_in_a_day(runtime):
+    from core.catalog import movement
+
+    for message in ("주 5회 근비대 프로그램 짜줘", "주 3회 상급자 프로그램 짜줘", "build me a 4 day split"):
+        context, program = await generated(runtime, message)
+        catalog = {i["exercise_code"]: i for i in context["exercise_catalog"]}
+        for routine in program.routines:
+            moves = [movement(catalog[p.exercise_code]) for p in routine.plans]
+            assert len(moves) == len(set(moves)), routine.routine_name
+
+
+@pytest.mark.parametrize(
+    "message, muscle, area",
+    [
+        ("무릎이 아파서 무릎에 부담 없는 주 3회 프로그램 짜줘", "LEGS", "무릎"),
+        ("I hurt my shoulder, build me a new 4 day program", "SHOULDERS", "shoulder"),
+    ],
+)
+async def test_a_program_spares_an_injury_in_the_request_and_says_so(runtime, message, muscle, area):
+    context, program = await generated(runtime, message)
+    assert all(muscle not in muscles for muscles in muscles_of(context, program))
+    assert [(i.area, i.muscles) for i in program.avoided] == [(area, [muscle])]
+    assert area in program.notes
+
+
+async def test_a_program_spares_an_injury_from_memory(runtime, memory):
+    await memory.add(DEMO_USER, [("m1", "어깨가 아파서 머리 위로 드는 운동은 힘들어요")])
+    context, program = await generated(runtime, "주 5회 새 프로그램 짜줘")
+    assert all("SHOULDERS" not in muscles for muscles in muscles_of(context, program))
+    assert [i.muscles for i in program.avoided] == [["SHOULDERS"]]
+
+
+async def checked(runtime, context, program: Program, asked: dict) -> dict:
+    """The generate_routine node's verdict on a given provider program for this router reading."""
+    state = {**request("x"), "route": generate_route(asked)}
+    state = {**state, **(await gather_context(state, runtime))}
+    return await generate_routine(state, Runtime(context=replace(context, llm=FixedProgram(program))))
+
+
+async def test_the_node_repairs_a_program_that_loads_an_injured_area(runtime, context):
+    _, good = await generated(runtime, "주 3회 근비대 프로그램 짜줘")
+    asked = {"days_per_week": 3, "goal": "HYPERTROPHY", "injuries": [{"area": "left knee", "muscles": ["LEGS"]}]}
+    data = mutate(
+        good, lambda d: d["routines"][0]["plans"].append({"exercise_code": "LEG_PRESS", "sets": 3, "reps": 10})
+    )
+    result = await checked(runtime, context, data, asked)
+    program = result["final"]["program"]
+    codes = [p["exercise_code"] for r in program["routines"] for p in r["plans"]]
+    assert "LEG_PRESS" not in codes and "BARBELL_BACK_SQUAT" not in codes
+    assert program["avoided"] == [{"area": "left knee", "muscles": ["LEGS"]}]
+
+
+@pytest.mark.parametrize(
+    "asked, change, complaint",
+    [
+        (
+            {"injuries": [{"area": "knee", "muscles": ["LEGS"]}]},
+            lambda d: d["routines"][2].update(plans=[{"exercise_code": "LEG_PRESS", "sets": 3, "reps": 10}]),
+            "only loads an injured area",
+        ),
+        (
+            {},
+            lambda d: d["routines"][0]["plans"].append(
+                {"exercise_code": "DUMBBELL_BENCH_PRESS", "sets": 3, "reps": 10}
+            ),
+            "near-duplicate",
+        ),
+        ({"split": "FULL_BODY"}, lambda d: None, "full-body days"),
+        ({"equipment": ["DUMBBELL", "BODYWEIGHT"]}, lambda d: None, "equipment the user does not have"),
+    ],
+)
+async def test_the_node_refuses_what_breaks_a_stated_constraint(runtime, context, asked, change, complaint):
+    _, good = await generated(runtime, "주 3회 근비대 프로그램 짜줘")  # push / pull / legs, barbell first
+    with pytest.raises(LLMMalformedOutput, match=complaint):
+        await checked(runtime, context, mutate(good, change), {"days_per_week": 3, **asked})

@@ -1,4 +1,4 @@
-"""Reading what the user asked: program parameters (core/asks.py) and routine amounts
+"""Reading what the user asked: program parameters (adapters/llm/offline/asks.py) and routine amounts
 (adapters/llm/offline/amounts.py), in Korean and English."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from adapters.llm.offline.amounts import field_changes
+from adapters.llm.offline.asks import read_ask
 from adapters.llm.offline.text import with_particle
-from core.asks import read_program_ask
 
 SQUAT = {"exercise_code": "BARBELL_BACK_SQUAT", "sets": 4, "reps": 6, "weight_kg": 100}
 
@@ -33,18 +33,18 @@ def said(*turns: str) -> list[dict[str, str]]:
     ],
 )
 def test_days_and_weeks(message, days, weeks):
-    ask = read_program_ask(said(message))
+    ask = read_ask(said(message))
     assert (ask.days_per_week, ask.weeks) == (days, weeks)
 
 
 def test_the_newest_turn_that_says_it_wins():
-    ask = read_program_ask(said("4주 근비대 프로그램 만들어줘", "이렇게 짜 봤어요.", "아니 주 5회로 다시 짜줘"))
+    ask = read_ask(said("4주 근비대 프로그램 만들어줘", "이렇게 짜 봤어요.", "아니 주 5회로 다시 짜줘"))
     assert (ask.days_per_week, ask.weeks, ask.goal) == (5, 4, "HYPERTROPHY")
 
 
 def test_only_recent_turns_are_read():
     old = said("12주 근력 프로그램 짜줘", "네", "고마워", "천만에요", "오늘 뭐 해?", "Push Day A예요", "새 루틴 짜줘")
-    assert read_program_ask(old).weeks is None  # six turns ago is another request
+    assert read_ask(old).weeks is None  # six turns ago is another request
 
 
 @pytest.mark.parametrize(
@@ -62,24 +62,54 @@ def test_only_recent_turns_are_read():
     ],
 )
 def test_goal(message, goal):
-    assert read_program_ask(said(message)).goal == goal
+    assert read_ask(said(message)).goal == goal
 
 
 @pytest.mark.parametrize(
     "message, equipment, excluded",
     [
-        ("덤벨밖에 없어", ("DUMBBELL", "BODYWEIGHT"), ()),
-        ("맨몸으로만", ("BODYWEIGHT",), ()),
-        ("집에서 할 루틴", ("BODYWEIGHT", "DUMBBELL"), ()),
-        ("no equipment at all", ("BODYWEIGHT",), ()),
-        ("just dumbbells", ("DUMBBELL", "BODYWEIGHT"), ()),
-        ("바벨 없이", None, ("BARBELL",)),
-        ("without machines please", None, ("MACHINE",)),
+        ("덤벨밖에 없어", ["DUMBBELL", "BODYWEIGHT"], []),
+        ("맨몸으로만", ["BODYWEIGHT"], []),
+        ("집에서 할 루틴", ["BODYWEIGHT", "DUMBBELL"], []),
+        ("no equipment at all", ["BODYWEIGHT"], []),
+        ("just dumbbells", ["DUMBBELL", "BODYWEIGHT"], []),
+        ("I only have dumbbells and a pull-up bar", ["DUMBBELL", "BODYWEIGHT", "PULL_UP_BAR"], []),
+        ("바벨 없이", None, ["BARBELL"]),
+        ("without machines please", None, ["MACHINE"]),
     ],
 )
 def test_equipment(message, equipment, excluded):
-    ask = read_program_ask(said(message))
+    ask = read_ask(said(message))
     assert (ask.equipment, ask.excluded_equipment) == (equipment, excluded)
+
+
+@pytest.mark.parametrize(
+    "message, split",
+    [
+        ("주 3일 전신 프로그램 새로 짜줘", "FULL_BODY"),
+        ("a 3-day full body program", "FULL_BODY"),
+        ("4분할 루틴", "SPLIT"),
+        ("push pull legs please", "SPLIT"),
+        ("새 루틴 짜줘", None),
+    ],
+)
+def test_split(message, split):
+    assert read_ask(said(message)).split == split
+
+
+@pytest.mark.parametrize(
+    "turns, injuries",
+    [
+        (["어깨가 좀 아픈데 오늘 푸쉬 운동 해도 될까?"], [("어깨", ["SHOULDERS"])]),
+        (["I hurt my left knee last week, it still hurts when I squat."], [("knee", ["LEGS"])]),
+        (["허리 디스크가 있어서 새 루틴 짜줘"], [("허리", ["BACK"])]),
+        (["my shoulder day is my favourite"], []),  # no pain: not an injury
+        (["무릎이 아파요", "그럼 무릎에 부담 없는 프로그램을 짜 드릴까요?", "응"], [("무릎", ["LEGS"])]),
+    ],
+)
+def test_injuries_are_read_from_what_the_user_said(turns, injuries):
+    ask = read_ask(said(*turns))
+    assert [(i.area, i.muscles) for i in ask.injuries] == injuries
 
 
 @pytest.mark.parametrize(
@@ -95,7 +125,7 @@ def test_equipment(message, equipment, excluded):
     ],
 )
 def test_level(message, level):
-    assert read_program_ask(said(message)).level == level
+    assert read_ask(said(message)).level == level
 
 
 def test_resolved_falls_back_to_profile_then_defaults():
@@ -105,7 +135,7 @@ def test_resolved_falls_back_to_profile_then_defaults():
         "experience_level": "ADVANCED",
         "equipment": ["BARBELL", "BODYWEIGHT"],
     }
-    resolved = read_program_ask(said("바벨 없이 주 4회")).resolved(profile)
+    resolved = read_ask(said("바벨 없이 주 4회")).resolved(profile)
     assert (resolved.days_per_week, resolved.weeks, resolved.goal, resolved.level, resolved.equipment) == (
         4,
         4,
@@ -113,6 +143,7 @@ def test_resolved_falls_back_to_profile_then_defaults():
         "ADVANCED",
         ("BODYWEIGHT",),
     )
+    assert read_ask(said("새 루틴")).resolved({}).equipment == ("BODYWEIGHT", "DUMBBELL")
 
 
 @pytest.mark.parametrize(

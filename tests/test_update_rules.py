@@ -5,6 +5,7 @@ update_routine node refuses any provider's update whose routine does not match i
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 import pytest
 from langgraph.runtime import Runtime
@@ -35,6 +36,7 @@ async def updated(runtime, llm, conversation, user=DEMO_USER) -> tuple[list[dict
             "proposed": decision.intent,
             "reason": "",
             "search_terms": decision.search_terms,
+            "asked": decision.asked.model_dump(exclude_defaults=True),
         },
     }
     state = {**state, **(await gather_context(state, runtime))}
@@ -379,3 +381,154 @@ async def test_the_node_accepts_a_swap_declared_as_remove_and_add(context, vm):
         )
     )
     assert (await update_routine(state, runtime))["status"] == "SUCCEEDED"
+
+
+# --- conversations: confirmations, moves, numbers without a unit -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "conversation, change",
+    [
+        (
+            convo(
+                "벤치할 때 손목이 불편해",
+                "푸쉬데이의 바벨 벤치프레스를 덤벨 벤치프레스로 바꿔 드릴까요?",
+                "응 그렇게 해줘",
+            ),
+            {"op": "swap", "exercise_code": "BARBELL_BENCH_PRESS", "new_exercise_code": "DUMBBELL_BENCH_PRESS"},
+        ),
+        (
+            convo(
+                "leg day takes forever",
+                "I could drop the leg curl from Leg Day A to save ten minutes. Shall I?",
+                "yes do it",
+            ),
+            {"op": "remove", "exercise_code": "LEG_CURL"},
+        ),
+    ],
+)
+async def test_a_confirmation_carries_out_the_proposed_change(runtime, llm, conversation, change):
+    _, update = await updated(runtime, llm, conversation)
+    assert update["changes"] == [change]
+
+
+@pytest.mark.parametrize(
+    "message, day, before, after",
+    [("하체를 첫 번째로 옮겨줘", "Leg Day A", 3, 1), ("move push day to the end", "Push Day A", 1, 3)],
+)
+async def test_a_routine_moves_to_another_place(runtime, llm, message, day, before, after):
+    routines, update = await updated(runtime, llm, message)
+    assert update["routine_name"] == day and update["routine_order"] == before
+    assert update["changes"] == [
+        {"op": "move", "exercise_code": "", "field": "routine_order", "before": before, "after": after}
+    ]
+    assert update["updated_routine"]["routine_order"] == after
+    assert update["updated_routine"]["plans"] == routine(routines, day)["plans"]  # nothing else changed
+
+
+async def test_an_exercise_moves_within_its_routine(runtime, llm):
+    routines, update = await updated(runtime, llm, "레그데이에서 레그 프레스를 맨 앞으로 옮겨줘")
+    assert update["changes"] == [
+        {"op": "move", "exercise_code": "LEG_PRESS", "field": "position", "before": 3, "after": 1}
+    ]
+    old = codes(routine(routines, "Leg Day A")["plans"])
+    assert codes(update["updated_routine"]["plans"]) == ["LEG_PRESS", *(c for c in old if c != "LEG_PRESS")]
+
+
+@pytest.mark.parametrize(
+    "message, code, field, value",
+    [
+        ("데드리프트 130으로 올려줘", "DEADLIFT", "weight_kg", 130),
+        ("bump lat pulldown to 55", "LAT_PULLDOWN", "weight_kg", 55),
+        ("스쿼트 8로 바꿔줘", "BARBELL_BACK_SQUAT", "reps", 8),  # 100 kg × 6: 8 is near the reps
+    ],
+)
+async def test_a_number_without_a_unit_changes_the_field_it_is_near(runtime, llm, message, code, field, value):
+    _, update = await updated(runtime, llm, message)
+    [change] = update["changes"]
+    assert (change["op"], change["exercise_code"], change["field"], change["after"]) == ("modify", code, field, value)
+
+
+async def expect_verdict(state: dict, context: Context, problem: str | None) -> None:
+    """The node accepts the update (problem None) or refuses it naming the problem."""
+    if problem is None:
+        assert (await update_routine(state, Runtime(context=context)))["status"] == "SUCCEEDED"
+    else:
+        with pytest.raises(LLMMalformedOutput, match=problem):
+            await update_routine(state, Runtime(context=context))
+
+
+def _move_bench_last(plans):
+    plans.append(plans.pop(0))
+
+
+MOVE_BENCH = [{"op": "move", "exercise_code": "BARBELL_BENCH_PRESS", "field": "position", "before": 1, "after": 5}]
+
+
+@pytest.mark.parametrize(
+    "edit, changes, problem",
+    [
+        (_move_bench_last, MOVE_BENCH, None),
+        (_move_bench_last, [{**MOVE_BENCH[0], "after": 2}], "changed their order other than declared"),
+        (lambda plans: None, [{"op": "move", "field": "routine_order", "before": 1, "after": 3}], None),
+        (lambda plans: None, [{"op": "move", "field": "routine_order", "before": 2, "after": 3}], "it is #1"),
+    ],
+)
+async def test_the_node_checks_moves_against_the_routine(context, vm, edit, changes, problem):
+    routines = await vm.get_active_routines(DEMO_USER)
+    target = push_day(routines)
+    edit(target["plans"])
+    moved = next((c for c in changes if c.get("field") == "routine_order"), None)
+    target["routine_order"] = moved["after"] if moved else 1
+    update = RoutineUpdate(
+        routine_name="Push Day A", routine_order=1, changes=changes, updated_routine=target, summary="x"
+    )
+    state = {**request("x"), "context": {"active_routines": routines, "degraded": [], "exercise_catalog": []}}
+    await expect_verdict(state, replace(context, llm=FixedUpdate(update)), problem)
+
+
+@pytest.mark.parametrize(
+    "changes, edit, problem",
+    [
+        ([{"op": "add", "exercise_code": "DUMBBELL_SHOULDER_PRESS"}], "add", "adds load on an injured area"),
+        (
+            [{"op": "modify", "exercise_code": "OVERHEAD_PRESS", "field": "weight_kg", "before": 40, "after": 45}],
+            "heavier",
+            "adds load",
+        ),
+        (
+            [{"op": "modify", "exercise_code": "OVERHEAD_PRESS", "field": "weight_kg", "before": 40, "after": 30}],
+            "lighter",
+            None,
+        ),
+        (
+            [{"op": "swap", "exercise_code": "OVERHEAD_PRESS", "new_exercise_code": "DUMBBELL_SHOULDER_PRESS"}],
+            "swap",
+            None,
+        ),
+    ],
+)
+async def test_the_node_refuses_an_update_that_loads_an_injured_area(context, vm, changes, edit, problem):
+    routines = await vm.get_active_routines(DEMO_USER)
+    target = push_day(routines)
+    press = next(p for p in target["plans"] if p["exercise_code"] == "OVERHEAD_PRESS")
+    if edit == "add":
+        target["plans"].append({"exercise_code": "DUMBBELL_SHOULDER_PRESS", "sets": 3, "reps": 10})
+    elif edit == "swap":
+        target["plans"][target["plans"].index(press)] = {**press, "exercise_code": "DUMBBELL_SHOULDER_PRESS"}
+        del target["plans"][2]["weight_kg"]
+    else:
+        press["weight_kg"] = changes[0]["after"]
+    update = RoutineUpdate(
+        routine_name="Push Day A", routine_order=1, changes=changes, updated_routine=target, summary="x"
+    )
+    state = {
+        **request("어깨가 아파"),
+        "route": {"intent": "UPDATE_ROUTINE", "asked": {"injuries": [{"area": "어깨", "muscles": ["SHOULDERS"]}]}},
+        "context": {
+            "active_routines": routines,
+            "degraded": [],
+            "exercise_catalog": await vm.search_exercises("SHOULDERS"),
+        },
+    }
+    await expect_verdict(state, replace(context, llm=FixedUpdate(update)), problem)

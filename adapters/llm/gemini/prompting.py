@@ -79,6 +79,7 @@ def program_messages(
         routines=render_routines(context.get("active_routines") or []),
         memory=render_memory(context.get("user_memory") or []),
         catalog=render_catalog(context.get("exercise_catalog") or []),
+        asked=render_json(context.get("asked")),
     )
 
 
@@ -89,6 +90,8 @@ def update_messages(prompts: Prompts, conversation: list[dict[str, str]], contex
         conversation=render_conversation(conversation),
         routines=render_routines(context.get("active_routines") or []),
         catalog=render_catalog(context.get("exercise_catalog") or []),
+        memory=render_memory(context.get("user_memory") or []),
+        asked=render_json(context.get("asked")),
     )
 
 

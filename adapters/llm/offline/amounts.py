@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -89,6 +90,12 @@ def field_changes(message: str, item: dict[str, Any]) -> list[tuple[str, float]]
         for field in UNITS:
             if field not in found and item.get(field) is not None and float(item[field]) == old:
                 found[field] = new
+    # "데드리프트 130으로", "squat to 110": no unit at all; the field whose current value is nearest.
+    bare = re.search(NUMBER + r"\s*(?:으로|로|까지)|\bto\s+" + NUMBER + r"\b", message, _I)
+    current = {f: float(item[f]) for f in UNITS if item.get(f)}
+    if not found and bare and current:
+        value = float(bare.group(1) or bare.group(2))
+        found[min(current, key=lambda f: abs(math.log(value / current[f])) if value else math.inf)] = value
     if "sets" not in found and item.get("sets"):
         if ONE_SET_MORE.search(message):
             found["sets"] = item["sets"] + 1

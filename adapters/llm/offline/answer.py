@@ -12,9 +12,11 @@ from adapters.llm.context_view import (
     plan_line,
     todays_routine,
 )
+from adapters.llm.offline.asks import read_injuries
 from adapters.llm.offline.text import fold
+from core.catalog import loaded_muscles
 from core.lang import is_korean
-from core.names import muscle_name
+from core.names import MUSCLE_NAMES, muscle_name
 from core.schemas import ChatPlan
 
 GOAL_ADVICE = {
@@ -37,6 +39,20 @@ GOAL_ADVICE = {
 }
 # Topic answers for general questions, matched on the user's words.
 TOPICS = [
+    (
+        r"쉬는\s*시간|휴식\s*시간|세트\s*사이|rest\s*between|between\s*sets|how\s*long.*rest",
+        (
+            "세트 사이 휴식은 무거운 복합 운동 2–3분, 보조 운동 60–90초가 기본이에요.",
+            "Rest 2–3 minutes between sets of heavy compound lifts and 60–90 seconds for accessories.",
+        ),
+    ),
+    (
+        r"워밍업|웜업|준비\s*운동|warm[\s-]*up",
+        (
+            "워밍업은 5분 가볍게 몸을 데운 뒤, 첫 운동을 빈 봉이나 가벼운 무게로 2–3세트 올려 가며 하세요.",
+            "Warm up with five easy minutes of movement, then two or three lighter ramp-up sets of your first lift.",
+        ),
+    ),
     (
         r"단백질|protein",
         (
@@ -95,8 +111,14 @@ def write_answer(conversation: list[dict[str, str]], plan: ChatPlan, context: di
         "RECALL_MEMORY": _recall,
         "GENERAL_ADVICE": _advice,
     }[plan.action]
-    parts = [writer(ko, plan, context, message)]
     memories = context.get("user_memory") or []
+    injuries = read_injuries([message, *(m["text"] for m in memories if plan.action != "RECALL_MEMORY")])
+    # Pain first: safety, and why, before anything else the answer says.
+    parts = [_safety(ko, injuries, context)] if injuries else []
+    if not (plan.action == "SEARCH_EXERCISES" and read_injuries([message])):  # the safety part answers it
+        parts.append(writer(ko, plan, context, message))
+    if plan.action != "GENERAL_ADVICE":
+        parts += _topics(message, ko)
     if memories and plan.action != "RECALL_MEMORY":
         note = memories[0]["text"]
         parts.append(
@@ -114,6 +136,43 @@ def write_answer(conversation: list[dict[str, str]], plan: ChatPlan, context: di
             else f"(I couldn't load {names} just now, so this answer leaves it out.)"
         )
     return "\n\n".join(p for p in parts if p)
+
+
+def _topics(message: str, ko: bool) -> list[str]:
+    return [lines[0 if ko else 1] for pattern, lines in TOPICS if re.search(pattern, message, re.IGNORECASE)]
+
+
+def _safety(ko: bool, injuries: list, context: dict[str, Any]) -> str:
+    """Why pain changes today's plan, what to leave out or lighten, what to do instead, when to stop."""
+    hurt = {m for i in injuries for m in i.muscles}
+    areas = ", ".join(dict.fromkeys(i.area for i in injuries))
+    on_area = [i for i in context.get("exercise_catalog") or [] if loaded_muscles(i) & hurt]
+    today = todays_routine(context.get("active_routines") or []) or {}
+    loaded = {i["exercise_code"] for i in on_area}
+    risky = [p for p in today.get("plans", []) if p["exercise_code"] in loaded]
+    risky = risky or [i for i in on_area if i.get("equipment") == "BARBELL"][:3]
+    shown = {p["exercise_code"] for p in risky}
+    lighter = [
+        exercise_name(i, ko) for i in on_area if i.get("equipment") != "BARBELL" and i["exercise_code"] not in shown
+    ]
+    risky, lighter = [exercise_name(p, ko) for p in risky], lighter[:2]
+    if ko:
+        lines = [f"{areas} 통증이 있다면 안전이 먼저예요. 아픈 부위에 무게를 실으면 부상이 더 심해질 수 있거든요."]
+        if risky:
+            lines.append(f"• {', '.join(risky)}: 오늘은 빼거나 평소의 절반 이하 무게로, 통증 없는 범위에서만 하세요.")
+        if lighter:
+            lines.append(f"• 통증이 없을 때만, 가벼운 무게로: {', '.join(lighter)}.")
+        lines.append(
+            "• 날카로운 통증이 느껴지면 바로 멈추고, 며칠 넘게 계속되면 전문의나 물리치료사에게 진료를 받아 보세요."
+        )
+    else:
+        lines = [f"With pain in your {areas}, safety comes first: loading a hurt area can make the injury worse."]
+        if risky:
+            lines.append(f"• {', '.join(risky)}: skip them today or use half your usual weight, pain-free range only.")
+        if lighter:
+            lines.append(f"• Only if pain-free, lighter options: {', '.join(lighter)}.")
+        lines.append("• Stop at any sharp pain, and see a doctor or physiotherapist if it lasts more than a few days.")
+    return "\n".join(lines)
 
 
 def _greeting(ko: bool, context: dict[str, Any]) -> str:
@@ -198,6 +257,13 @@ def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) 
             )
         lines.append(line)
     head = "찾아본 운동이에요:" if ko else "Here is what I found:"
+    if not any(_rank(t, item)[0] < 2 for t in plan.search_terms for item in catalog):
+        terms = ", ".join(plan.search_terms)
+        head = (
+            f"'{terms}'은(는) 카탈로그에 없어요. 가장 비슷한 운동이에요:"
+            if ko
+            else f"'{terms}' is not in the exercise catalog; the closest ones are:"
+        )
     tip = (
         "자세가 무너지기 전까지만 반복하고, 무게보다 가동 범위를 먼저 챙기세요."
         if ko
@@ -207,20 +273,21 @@ def _exercises(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) 
 
 
 def _best_matches(terms: list[str], catalog: list[dict[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
-    """Catalog items in the order the user named them: exact names first."""
-    folded = [fold(t) for t in terms]
+    """Catalog items in the order the user named them: exact names first, then the most words shared."""
+    return sorted(catalog, key=lambda item: min(((_rank(t, item), p) for p, t in enumerate(terms)), default=0))[:limit]
 
-    def rank(item: dict[str, Any]) -> tuple[int, int]:
-        names = [fold(str(item.get(k, ""))) for k in ("name_ko", "name_en", "exercise_code")]
-        names += [fold(a) for a in item.get("aliases", [])]
-        for position, term in enumerate(folded):
-            if term in names:
-                return (0, position)
-            if any(term in n for n in names):
-                return (1, position)
-        return (2, len(folded))
 
-    return sorted(catalog, key=rank)[:limit]
+def _rank(term: str, item: dict[str, Any]) -> tuple[int, int]:
+    """(0: the term names the item, 1: it is part of a name or names its muscle, 2: neither;
+    minus the words of the term found in its names)."""
+    names = [fold(str(item.get(k, ""))) for k in ("name_ko", "name_en", "exercise_code")]
+    names += [fold(a) for a in item.get("aliases", [])]
+    muscle = item.get("main_muscle_code") or ""
+    shared = -sum(any(fold(w) in n for n in names) for w in term.split())
+    forms = {fold(term)} | ({fold(term)[:-1]} if term.isascii() and term.endswith("s") else set())  # "squats"
+    muscles = (fold(muscle), *MUSCLE_NAMES.get(muscle, ()))
+    rank = min(0 if f in names else 1 if any(f in n for n in names) or f in muscles else 2 for f in forms)
+    return rank, shared
 
 
 def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
@@ -242,7 +309,7 @@ def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> 
 
 
 def _advice(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:
-    topics = [lines[0 if ko else 1] for pattern, lines in TOPICS if re.search(pattern, message, re.IGNORECASE)]
+    topics = _topics(message, ko)
     profile = context.get("profile") or {}
     goal = profile.get("goal") or "GENERAL_FITNESS"
     advice = GOAL_ADVICE.get(goal, GOAL_ADVICE["GENERAL_FITNESS"])[0 if ko else 1]

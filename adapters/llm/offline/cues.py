@@ -90,29 +90,7 @@ FOLLOW_UP = _rx(
     r"^\s*(?:그럼|그러면|그래서|그리고|근데|또|그건|그거|and\b|then\b|so\b|what about|how about|what if)|"
     r"[은는]\?\s*$"
 )
-FILLER_WORDS = set(
-    [
-        "음",
-        "음…",
-        "흠",
-        "흠…",
-        "어",
-        "아",
-        "엄",
-        "저기",
-        "저기요",
-        "그냥",
-        "뭐",
-        "hmm",
-        "hm",
-        "uh",
-        "um",
-        "eh",
-        "well",
-        "ok",
-        "k",
-    ]
-)
+FILLER_WORDS = set("음 음… 흠 흠… 어 아 엄 저기 저기요 그냥 뭐 hmm hm uh um eh well ok k".split())
 FILLER_CHARS = re.compile(r"^[\s.…?!~ㅋㅎㅠㅜㅡ,;:^]*$")
 
 # What an assistant turn offers to do next ("…바꿔 드릴까요?", "Want me to build …?").

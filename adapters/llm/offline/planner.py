@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from adapters.llm.offline.asks import read_injuries
+from adapters.llm.offline.cues import EXERCISE, MUSCLE
 from adapters.llm.offline.text import search_terms
 from core.schemas import ChatPlan
 
@@ -21,7 +23,13 @@ INJURY_CUES = re.compile(r"아파|아픈|통증|부상|다쳤|다친|pain|hurt|i
 
 
 def plan_chat(message: str) -> ChatPlan:
-    terms = search_terms(message)
+    # Only words that name an exercise or a muscle are looked up: "rest", "between" are not.
+    terms = [t for t in search_terms(message) if EXERCISE.search(t) or MUSCLE.search(t)]
+    if injuries := read_injuries([message]):
+        # Pain first: the hurt area's exercises (to go light or swap), today's routine, memory.
+        terms = list(dict.fromkeys([m for i in injuries for m in i.muscles] + terms))[:8]
+        context = ["exercise_catalog", "active_routines", "user_memory"]
+        return ChatPlan(action="SEARCH_EXERCISES", required_context=context, search_terms=terms, memory_query=message)
     if MEMORY_CUES.search(message):
         return ChatPlan(action="RECALL_MEMORY", required_context=["user_memory", "profile"], memory_query=message)
     if ADVICE_CUES.search(message) and not INJURY_CUES.search(message):

@@ -1,14 +1,16 @@
-"""Offline program generation: the request's days, weeks, goal, equipment and level (else the
-profile's; see core/asks.py) pick a split; exercises come only from the catalog the graph
-fetched; experience sets the volume."""
+"""Offline program generation: what the router read the user asked (days, weeks, goal, equipment,
+level, full body or split; else the profile's) picks the days; exercises come only from the catalog
+the graph fetched, never two of one movement a day, none loading an area that hurts (in the
+request or in memory); experience sets the volume."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from core.asks import SET_RANGE, ResolvedAsk, read_program_ask
+from adapters.llm.offline.asks import read_injuries
+from core.catalog import loaded_muscles, movement
 from core.lang import is_korean
-from core.schemas import PlanItem, Program, Routine
+from core.schemas import SET_RANGE, PlanItem, Program, ResolvedAsk, Routine, UserAsk
 
 # Muscle groups per training day, by days per week (BICEPS/TRICEPS pick ARMS exercises by target).
 SPLITS: dict[int, list[tuple[str, str, list[str]]]] = {
@@ -38,6 +40,7 @@ SPLITS: dict[int, list[tuple[str, str, list[str]]]] = {
 }
 SPLITS[6] = SPLITS[3] + [(ko + " 2", en + " 2", muscles) for ko, en, muscles in SPLITS[3]]
 SPLITS[7] = SPLITS[6] + [("회복/코어", "Recovery & Core", ["CORE", "GLUTES"])]
+FULL_BODY = ("전신", "Full Body", ["LEGS", "CHEST", "BACK", "SHOULDERS", "CORE", "GLUTES"])
 
 REPS = {"HYPERTROPHY": (10, 90), "STRENGTH": (5, 180), "FAT_LOSS": (12, 60), "GENERAL_FITNESS": (12, 75)}
 EXERCISES_PER_DAY = {"BEGINNER": 4, "INTERMEDIATE": 5, "ADVANCED": 6}
@@ -47,16 +50,28 @@ EQUIPMENT_KO = {"BARBELL": "바벨", "DUMBBELL": "덤벨", "CABLE": "케이블",
 
 def generate_program(conversation: list[dict[str, str]], context: dict[str, Any]) -> Program:
     ko = is_korean(conversation[-1]["content"])
-    want = read_program_ask(conversation).resolved(context.get("profile") or {})
-    # An item whose equipment the VM does not say cannot be ruled out (the product spec's minimal catalog).
-    catalog = [i for i in context.get("exercise_catalog") or [] if (i.get("equipment") or "") in (*want.equipment, "")]
+    asked = UserAsk.model_validate(context.get("asked") or {})
+    want = asked.resolved(context.get("profile") or {})
+    remembered = read_injuries([m.get("text", "") for m in context.get("user_memory") or []])
+    avoided = asked.injuries + [i for i in remembered if i.area not in {a.area for a in asked.injuries}]
+    hurt = {m for injury in avoided for m in injury.muscles}
+    catalog = [
+        i
+        for i in context.get("exercise_catalog") or []
+        # An item whose equipment the VM does not say cannot be ruled out (the spec's minimal catalog).
+        if (i.get("equipment") or "") in (*want.equipment, "") and not loaded_muscles(i) & hurt
+    ]
     reps, rest = REPS.get(want.goal, REPS["GENERAL_FITNESS"])
     low, high = SET_RANGE.get(want.level, SET_RANGE["BEGINNER"])
     per_day = EXERCISES_PER_DAY.get(want.level, 4)
     split = SPLITS[want.days_per_week]
+    if want.split == "FULL_BODY" or (want.days_per_week == 1 and want.split != "SPLIT"):
+        name_ko, name_en, muscles = FULL_BODY
+        split = [(f"{name_ko} {chr(65 + n)}", f"{name_en} {chr(65 + n)}", muscles) for n in range(want.days_per_week)]
     routines = []
     for order, (name_ko, name_en, muscles) in enumerate(split, 1):
         repeats = sum(1 for _, _, earlier in split[: order - 1] if earlier == muscles)
+        muscles = [m for m in muscles if m not in hurt] or muscles
         picks = _pick(catalog, muscles, per_day, offset=repeats)
         plans = [
             # The first (compound) lift of the day gets the top of the level's set range.
@@ -79,7 +94,8 @@ def generate_program(conversation: list[dict[str, str]], context: dict[str, Any]
         days_per_week=want.days_per_week,
         experience_level=want.level,
         routines=routines,
-        notes=_notes(want, rest, routines, per_day, ko),
+        notes=_notes(want, rest, routines, per_day, ko, avoided),
+        avoided=avoided,
     )
 
 
@@ -89,14 +105,22 @@ def _title(want: ResolvedAsk, ko: bool) -> str:
     return f"{want.weeks}-week {want.goal.replace('_', ' ').lower()} program ({want.days_per_week} days/week)"
 
 
-def _notes(want: ResolvedAsk, rest: int, routines: list[Routine], per_day: int, ko: bool) -> str:
+def _notes(want: ResolvedAsk, rest: int, routines: list[Routine], per_day: int, ko: bool, avoided: list) -> str:
     notes = [
         f"매주 같은 무게로 목표 횟수를 모두 채우면 다음 주에 2.5–5% 올리세요. 세트 사이 {rest}초 휴식."
         if ko
         else f"When you hit every target rep at a weight, add 2.5–5% next week. Rest {rest} s between sets."
     ]
-    if set(want.equipment) != {"BARBELL", "DUMBBELL", "CABLE", "MACHINE", "BODYWEIGHT"}:
-        names = ", ".join(EQUIPMENT_KO[e] if ko else e.lower() for e in want.equipment)
+    if avoided:
+        areas = ", ".join(i.area for i in avoided)
+        notes.append(
+            f"{areas} 통증을 고려해 그 부위에 부담이 가는 운동은 뺐어요. 날카로운 통증이 있으면 멈추고, 계속되면 전문가와 상담하세요."
+            if ko
+            else f"Because of your {areas}, exercises that load it are left out. Stop on sharp pain; see a "
+            "professional if it persists."
+        )
+    if not {"BARBELL", "CABLE", "MACHINE"} <= set(want.equipment):
+        names = ", ".join(EQUIPMENT_KO.get(e, "철봉") if ko else e.lower().replace("_", "-") for e in want.equipment)
         notes.append(f"사용 장비: {names}." if ko else f"Equipment used: {names}.")
     if any(len(r.plans) < per_day for r in routines):
         notes.append(
@@ -119,7 +143,7 @@ def _pick(catalog: list[dict[str, Any]], muscles: list[str], count: int, offset:
             pool = pools[muscle]
             if len(pool) > depth and len(picked) < count:
                 item = pool[(depth + offset) % len(pool)]
-                if item not in picked:
+                if movement(item) not in {movement(p) for p in picked}:
                     picked.append(item)
         depth += 1
     if not picked:

@@ -19,6 +19,7 @@ import threading
 import numpy as np
 
 from adapters.llm.offline import cues
+from adapters.llm.offline.asks import read_ask
 from adapters.llm.offline.classifier import SoftmaxRegression
 from adapters.llm.offline.dialogue import implied_intent, previous_turn
 from adapters.llm.offline.text import search_terms
@@ -61,6 +62,7 @@ class IntentRouter:
             confidence=confidence,
             reason=_reason(intent, implied),
             search_terms=_terms(conversation, implied),
+            asked=read_ask(conversation),
         )
 
     # --- training ------------------------------------------------------------------------------

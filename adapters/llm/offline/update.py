@@ -8,7 +8,7 @@ import copy
 import re
 from typing import Any
 
-from adapters.llm.context_view import todays_routine
+from adapters.llm.context_view import MUSCLE_NAMES, todays_routine
 from adapters.llm.offline.amounts import field_changes
 from adapters.llm.offline.text import fold, search_terms, with_particle
 from core.errors import UnclearRequest
@@ -28,6 +28,14 @@ ADD = re.compile(r"추가|넣어|넣|더해|\badd\b|include|\bput\b", re.IGNOREC
 REMOVE = re.compile(
     r"(?<!살\s)(?<!살)빼|삭제|제거|없애|remove|remvoe|\bdrop\b|delete|take\b.*\bout\b|get rid|\bcut\b", re.IGNORECASE
 )
+MOVE = re.compile(r"옮겨|옮기|이동|\bmove\b|\bput\b.*\b(?:first|last)\b", re.IGNORECASE)
+# Where to move something: words → 1-based place (-1: the end).
+PLACES = [
+    ("맨앞 맨처음 첫번째 첫째 1번 first start front", 1),
+    ("두번째 둘째 2번 second", 2),
+    ("세번째 셋째 3번 third", 3),
+    ("맨뒤 마지막 맨끝 last end", -1),
+]
 GENERIC_WORDS = {"barbell", "dumbbell", "cable", "machine", "바벨", "덤벨", "케이블", "머신", "press", "프레스"}
 # (label, unit) in Korean and English.
 FIELD_LABELS = {
@@ -60,6 +68,8 @@ def _readings(conversation: list[dict[str, str]]):
 
 def _apply(text: str, routines: list[dict[str, Any]], catalog: list[dict[str, Any]], ko: bool) -> RoutineUpdate | None:
     mentioned = _mentioned_in_routines(text, routines, catalog)
+    if MOVE.search(text):
+        return _move(text, routines, catalog, mentioned, ko)
     in_routines = {p["exercise_code"] for r in routines for p in r.get("plans", [])}
     newcomer_anywhere = _new_exercise(text, catalog, exclude=in_routines, taken_names=[])
     routine = _target_routine(text, routines, mentioned, newcomer_anywhere, catalog)
@@ -134,6 +144,48 @@ def _apply(text: str, routines: list[dict[str, Any]], catalog: list[dict[str, An
         updated_routine=updated,
         summary=summary,
     )
+
+
+def _move(text: str, routines: list, catalog: list, mentioned: list[str], ko: bool) -> RoutineUpdate | None:
+    """An exercise to another place in its routine, or a routine to another place among them."""
+    folded = fold(text)
+    place = next((p for words, p in PLACES if any(w in folded for w in words.split())), None)
+    routine = _target_routine(text, routines, mentioned, None, catalog) or _routine_of_muscle(folded, routines, catalog)
+    if place is None or routine is None:
+        return None
+    updated = copy.deepcopy(routine)
+    plans, name = updated.get("plans", []), routine["routine_name"]
+    item = next((p for p in plans if p["exercise_code"] in mentioned), None)
+    if item is not None:
+        before, after = plans.index(item) + 1, len(plans) if place == -1 else min(place, len(plans))
+        plans.insert(after - 1, plans.pop(before - 1))
+        change = RoutineChange(
+            op="move", exercise_code=item["exercise_code"], field="position", before=before, after=after
+        )
+        what = _name(item, ko)
+    else:
+        before, after = routine["routine_order"], len(routines) if place == -1 else min(place, len(routines))
+        updated["routine_order"] = after
+        change = RoutineChange(op="move", field="routine_order", before=before, after=after)
+        what = name
+    if before == after:
+        return None
+    summary = f"{with_particle(what, '을/를')} {after}번째로 옮겼어요." if ko else f"Moved {what} to place {after}."
+    return RoutineUpdate(
+        routine_name=name,
+        routine_order=routine["routine_order"],
+        changes=[change],
+        updated_routine=updated,
+        summary=summary,
+    )
+
+
+def _routine_of_muscle(folded: str, routines: list, catalog: list):
+    """ "하체를 첫 번째로": the routine with the most exercises for the muscle group named."""
+    muscle = next((code for code, names in MUSCLE_NAMES.items() if any(n in folded for n in names)), None)
+    muscles = {i["exercise_code"]: i.get("main_muscle_code") for i in catalog}
+    scores = [sum(muscles.get(p["exercise_code"]) == muscle for p in r.get("plans", [])) for r in routines]
+    return routines[scores.index(max(scores))] if muscle and routines and max(scores) else None
 
 
 def _modify_summary(routine: str, item: dict[str, Any], changes: list[RoutineChange], ko: bool) -> str:

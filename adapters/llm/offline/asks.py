@@ -1,9 +1,6 @@
-"""What the user explicitly asked of a new program, read from their words in Korean or English:
-days per week, weeks, goal, equipment and experience level.
-
-Shared by the offline program writer (which builds to it) and the generate_routine node (which
-checks any model's program against it), so only what the user actually said is read — never
-guessed. A value not stated is None; the profile fills it in later.
+"""The offline router's reading of what the user asked (the typed `UserAsk` Gemini fills in
+production): days per week, weeks, goal, equipment, level, full body or split, and the body areas
+that hurt, from their words in Korean or English. Only what the user said is read, never guessed.
 
 A short reply ("좋아, 그렇게 짜줘") takes what the coach proposed and the user said in the turns just
 before it; the latest turn that states a value wins."""
@@ -11,7 +8,8 @@ before it; the latest turn that states a value wins."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from core.schemas import Injury, UserAsk
 
 _I = re.IGNORECASE
 LOOKBACK_TURNS = 4  # the reply, the coach's proposal, and the request it answered
@@ -110,65 +108,62 @@ LEVELS = [
     ("INTERMEDIATE", re.compile(r"중급|intermediate", _I)),
     ("ADVANCED", re.compile(r"상급|고급|advanced|experienced", _I)),
 ]
-# Sets per exercise by experience (the generate_program prompt says the same): volume follows level.
-SET_RANGE = {"BEGINNER": (2, 3), "INTERMEDIATE": (3, 4), "ADVANCED": (4, 5)}
+SPLIT = [
+    ("FULL_BODY", re.compile(r"전신|무분할|full[\s-]*body", _I)),
+    ("SPLIT", re.compile(r"분할|상하체|split|push[\s/-]*pull|\bppl\b|upper[\s/-]*lower", _I)),
+]
+PULL_UP_BAR = re.compile(r"철봉|턱걸이\s*바|pull[\s-]*up\s*bar|chin[\s-]*up\s*bar", _I)
+# A hurt body part: its words, and the catalog muscle codes whose exercises load it.
+PAIN = re.compile(r"아파|아프|아픈|통증|부상|다쳤|다친|삐었|디스크|hurt|pain|injur|strain|tweak", _I)
+AREAS = [
+    ("어깨 shoulder", ["SHOULDERS"]),
+    ("무릎 발목 knee ankle", ["LEGS"]),
+    ("허리 lower-back back 디스크", ["BACK"]),
+    ("팔꿈치 손목 elbow wrist", ["ARMS"]),
+    ("고관절 엉덩이 hip", ["GLUTES", "LEGS"]),
+    ("가슴 chest", ["CHEST"]),
+]
 
 
-@dataclass
-class ProgramAsk:
-    days_per_week: int | None = None
-    weeks: int | None = None
-    goal: str | None = None
-    equipment: tuple[str, ...] | None = None  # allowed equipment, when the user limited it
-    excluded_equipment: tuple[str, ...] = ()
-    level: str | None = None
-    stated: dict[str, str] = field(default_factory=dict)  # value name → the turn's words that stated it
-
-    def resolved(self, profile: dict) -> ResolvedAsk:
-        """The request completed from the profile, then from cautious defaults."""
-        equipment = self.equipment or tuple(profile.get("equipment") or ("BODYWEIGHT", "DUMBBELL"))
-        equipment = tuple(e for e in equipment if e not in self.excluded_equipment) or ("BODYWEIGHT",)
-        return ResolvedAsk(
-            days_per_week=self.days_per_week or _clamp(profile.get("training_days_per_week") or 3, 1, 7),
-            weeks=self.weeks or 4,
-            goal=self.goal or profile.get("goal") or "GENERAL_FITNESS",
-            equipment=equipment,
-            level=self.level or profile.get("experience_level") or "BEGINNER",
-        )
-
-
-@dataclass(frozen=True)
-class ResolvedAsk:
-    days_per_week: int
-    weeks: int
-    goal: str
-    equipment: tuple[str, ...]
-    level: str
-
-
-def read_program_ask(conversation: list[dict[str, str]]) -> ProgramAsk:
+def read_ask(conversation: list[dict[str, str]]) -> UserAsk:
     """What the recent turns asked for, newest first: the last message, then up to LOOKBACK_TURNS
-    turns before it, each value taken from the newest turn that states it."""
-    ask = ProgramAsk()
+    turns before it, each value taken from the newest turn that states it. Injuries only from
+    what the user said."""
+    ask: dict = {}
     for turn in reversed(conversation[-LOOKBACK_TURNS:]):
         _read_turn(turn.get("content") or "", ask)
-    return ask
+    users = [t.get("content") or "" for t in conversation[-LOOKBACK_TURNS:] if t.get("role") == "user"]
+    return UserAsk(**ask, injuries=read_injuries(users))
 
 
-def _read_turn(text: str, ask: ProgramAsk) -> None:
-    if ask.days_per_week is None and (days := _days(text)) is not None:
-        ask.days_per_week, ask.stated["days_per_week"] = days, text
-    if ask.weeks is None and (weeks := _weeks(text)) is not None:
-        ask.weeks, ask.stated["weeks"] = weeks, text
-    if ask.goal is None and (goal := next((g for g, p in GOALS if p.search(text)), None)):
-        ask.goal, ask.stated["goal"] = goal, text
-    if ask.equipment is None and (only := next((e for e, p in EQUIPMENT_ONLY if p.search(text)), None)):
-        ask.equipment, ask.stated["equipment"] = only, text
-    excluded = tuple(e for e, p in EQUIPMENT_WITHOUT.items() if p.search(text))
-    if excluded and not ask.excluded_equipment:
-        ask.excluded_equipment = excluded
-    if ask.level is None and (level := next((lv for lv, p in LEVELS if p.search(text)), None)):
-        ask.level, ask.stated["level"] = level, text
+def read_injuries(texts: list[str]) -> list[Injury]:
+    """Each body area a text says hurts (a sentence naming both the area and pain)."""
+    found: dict[str, Injury] = {}
+    for sentence in (s for text in texts for s in re.split(r"[.!?\n]|[,]\s*(?:and|그리고)?", text)):
+        if not PAIN.search(sentence):
+            continue
+        for words, muscles in AREAS:
+            area = next((w for w in words.split() if w.replace("-", " ") in sentence.lower()), None)
+            if area and words not in found:
+                found[words] = Injury(area=area.replace("-", " "), muscles=muscles)
+    return list(found.values())
+
+
+def _read_turn(text: str, ask: dict) -> None:
+    values = {
+        "days_per_week": _days(text),
+        "weeks": _weeks(text),
+        "goal": next((g for g, p in GOALS if p.search(text)), None),
+        "equipment": next((list(e) for e, p in EQUIPMENT_ONLY if p.search(text)), None),
+        "level": next((lv for lv, p in LEVELS if p.search(text)), None),
+        "split": next((s for s, p in SPLIT if p.search(text)), None),
+        "excluded_equipment": [e for e, p in EQUIPMENT_WITHOUT.items() if p.search(text)] or None,
+    }
+    if values["equipment"] and PULL_UP_BAR.search(text):
+        values["equipment"].append("PULL_UP_BAR")
+    for name, value in values.items():
+        if value is not None and name not in ask:
+            ask[name] = value
 
 
 def _number(token: str) -> int:
@@ -202,7 +197,3 @@ def _weeks(text: str) -> int | None:
 
 def _number_ko_or_en(token: str) -> int:
     return {"석": 3}.get(token) or _number(token)
-
-
-def _clamp(value: int, low: int, high: int) -> int:
-    return max(low, min(high, int(value)))
