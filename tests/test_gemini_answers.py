@@ -9,9 +9,9 @@ import copy
 import pytest
 
 from app.runner import handle
+from standins.gemini import Reply
 from tests.conftest import request
 from tests.gemini_support import by_schema, gemini, gemini_deps, memories  # noqa: F401 - fixtures
-from tests.standins.gemini import Reply
 
 pytestmark = pytest.mark.integration
 
