@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.dependencies import Dependencies
+from app.telemetry import observe_request
 from core.contracts import (
     ErrorInfo,
     Meta,
@@ -39,6 +40,13 @@ class Outcome:
 
 async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None = None) -> Outcome:
     """Process one delivery. Publishing the result may raise (the caller must not ack then)."""
+    async with observe_request(raw, deps) as observed:  # log context, summary line, metrics, spans
+        outcome = await _handle(raw, deps, timeout_s=timeout_s)
+        observed.status, observed.error_code = outcome.status, outcome.error_code
+        return outcome
+
+
+async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None) -> Outcome:
     try:
         request = parse_request(raw)
     except InvalidRequest as exc:
