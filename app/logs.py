@@ -33,17 +33,18 @@ _hash_key: bytes = secrets.token_bytes(32)  # replaced by LOG_USER_HASH_KEY when
 BASE_FIELDS = ("time", "level", "logger", "message", "requestId", "userHash", "node", "intent", "code", "latency_ms")
 
 
-def user_hash(user_id: str | None) -> str | None:
+def user_hash(user_id: str | None, key: bytes | None = None) -> str | None:
     """A keyed hash of a user id: the same user gives the same value in every log line (for as long
     as the key stays the same), and nobody without the key can go back from it to the user."""
     if not user_id:
         return None
-    return hmac.new(_hash_key, user_id.encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key or _hash_key, user_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def hash_key(settings: Settings) -> bytes:
+def hash_key(settings: Settings) -> bytes | None:
+    """LOG_USER_HASH_KEY, or None when it is not set."""
     key = settings.LOG_USER_HASH_KEY
-    return key.get_secret_value().encode() if key is not None and key.get_secret_value() else _hash_key
+    return key.get_secret_value().encode() if key is not None and key.get_secret_value() else None
 
 
 @contextlib.contextmanager
@@ -157,7 +158,7 @@ def log_format(settings: Settings) -> str:
 
 def configure_logging(settings: Settings) -> None:
     global _hash_key
-    _hash_key = hash_key(settings)
+    _hash_key = hash_key(settings) or _hash_key
     secrets_in_use = [
         v.get_secret_value()
         for v in (

@@ -43,8 +43,6 @@ def json_log(monkeypatch):
     yield lines
     logging.captureWarnings(False)
     root.handlers[:], root.level = saved
-    configure_logging(Settings(_env_file=None, LOG_USER_HASH_KEY=HASH_KEY))  # the hash key back to a fixed one
-    root.handlers[:], root.level = saved
 
 
 class ChattyVM:
