@@ -60,9 +60,23 @@ class ChattyVM:
         return await self._inner.get_profile(user_id)
 
 
+class ChattyModel:
+    def __init__(self, inner):
+        self._inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self._inner, name)
+
+    async def plan_chat(self, conversation):
+        logging.getLogger("google_genai.models").warning("AFC is enabled with max remote calls: 10.")
+        return await self._inner.plan_chat(conversation)
+
+
 async def test_every_line_a_request_causes_is_json_with_its_request_id(json_log, settings, llm, vm, memory):
     events = CollectingEmitter()
-    deps = build_dependencies(settings, llm=llm, vm=ChattyVM(vm), memory=memory, tokens=events, results=events)
+    deps = build_dependencies(
+        settings, llm=ChattyModel(llm), vm=ChattyVM(vm), memory=memory, tokens=events, results=events
+    )
     logging.getLogger("reppy.test").info("before any request")
     with warnings.catch_warnings():
         warnings.simplefilter("always")
@@ -94,7 +108,8 @@ async def test_every_line_a_request_causes_is_json_with_its_request_id(json_log,
         ("req-json-1", "CHAT_RESPONSE", "SUCCEEDED"),
         ("req-json-2", "GENERATE_ROUTINE", "SUCCEEDED"),
     ]
-    assert any(line.get("intent") == "CHAT_RESPONSE" and line.get("event") is None for line in during)
+    (planning,) = [line for line in during if line["logger"] == "google_genai.models"]
+    assert (planning["requestId"], planning["node"], planning["intent"]) == ("req-json-1", "plan_chat", "CHAT_RESPONSE")
 
 
 def summaries(caplog) -> list[dict]:
