@@ -66,9 +66,8 @@ class Telemetry:
             await asyncio.to_thread(self.tracing.flush)
 
     async def aclose(self) -> None:
+        # A flush, not a shutdown: the exporters may serve other Dependencies of this process.
         await self.flush()
-        if self.tracing is not None:
-            self.tracing.shutdown()
 
 
 class Observation:
