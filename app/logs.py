@@ -159,16 +159,14 @@ def log_format(settings: Settings) -> str:
 def configure_logging(settings: Settings) -> None:
     global _hash_key
     _hash_key = hash_key(settings) or _hash_key
-    secrets_in_use = [
-        v.get_secret_value()
-        for v in (
-            settings.GOOGLE_API_KEY,
-            settings.VM_INTERNAL_TOKEN,
-            settings.QDRANT_API_KEY,
-            settings.LOG_USER_HASH_KEY,
-        )
-        if v is not None
-    ]
+    given = (settings.GOOGLE_API_KEY, settings.VM_INTERNAL_TOKEN, settings.QDRANT_API_KEY, settings.LOG_USER_HASH_KEY)
+    secrets_in_use = [v.get_secret_value() for v in given if v is not None]
+    if settings.OTEL_EXPORTER_OTLP_HEADERS is not None:  # each header's value, as given and decoded
+        from urllib.parse import unquote
+
+        for pair in settings.OTEL_EXPORTER_OTLP_HEADERS.get_secret_value().split(","):
+            value = pair.partition("=")[2].strip()
+            secrets_in_use += [value, unquote(value)]
     redact = RedactSecrets(secrets_in_use)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(redact) if log_format(settings) == "json" else TextFormatter(redact))

@@ -52,10 +52,13 @@ class Tracing:
         endpoint = settings.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or (
             settings.OTEL_EXPORTER_OTLP_ENDPOINT.rstrip("/") + "/v1/traces"
         )
-        # Headers (an auth token, say) come from OTEL_EXPORTER_OTLP_HEADERS, read by the exporter.
-        return cls.with_exporter(
-            OTLPSpanExporter(endpoint=endpoint, timeout=5), service_name=settings.OTEL_SERVICE_NAME
-        )
+        headers = None
+        if settings.OTEL_EXPORTER_OTLP_HEADERS is not None:  # e.g. "Authorization=dataKey%20…" (a secret)
+            from opentelemetry.util.re import parse_env_headers
+
+            headers = parse_env_headers(settings.OTEL_EXPORTER_OTLP_HEADERS.get_secret_value(), liberal=True)
+        exporter = OTLPSpanExporter(endpoint=endpoint, headers=headers, timeout=5)
+        return cls.with_exporter(exporter, service_name=settings.OTEL_SERVICE_NAME)
 
     @classmethod
     def with_exporter(cls, exporter: Any, *, service_name: str = "reppy-worker", batch: bool = True) -> Tracing:

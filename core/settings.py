@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     # OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set, off otherwise.
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = None
+    # "key=value,…" sent with every export (an OCI APM data key, say): a secret.
+    OTEL_EXPORTER_OTLP_HEADERS: SecretStr | None = None
     OTEL_SERVICE_NAME: str = "reppy-worker"
 
     @model_validator(mode="after")

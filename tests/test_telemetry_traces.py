@@ -26,6 +26,8 @@ from core.settings import Settings
 from tests.conftest import REPO, request
 from tests.test_telemetry_logs import DownVM
 
+APM_KEY = "apm-private-data-key-7c1e9b2d"
+
 
 @pytest.fixture
 def spans():
@@ -99,6 +101,7 @@ class Receiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _ReceiverHandler)
         self.requests: list[ExportTraceServiceRequest] = []
         self.paths: list[str] = []
+        self.authorizations: list[str | None] = []
 
     @property
     def url(self) -> str:
@@ -117,6 +120,7 @@ class _ReceiverHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.paths.append(self.path)
+        self.server.authorizations.append(self.headers.get("Authorization"))
         if self.path != "/v1/traces" or self.headers.get("Content-Type") != "application/x-protobuf":
             self.send_response(404)
             self.end_headers()
@@ -143,7 +147,12 @@ def receiver():
 
 
 async def test_spans_reach_an_otlp_endpoint_once_the_request_is_done(receiver, llm, vm, memory):
-    settings = Settings(_env_file=None, OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url, OTEL_SERVICE_NAME="reppy-test")
+    settings = Settings(
+        _env_file=None,
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+        OTEL_SERVICE_NAME="reppy-test",
+        OTEL_EXPORTER_OTLP_HEADERS=f"Authorization=dataKey%20{APM_KEY}",  # as OCI APM wants it
+    )
     events = CollectingEmitter()
     deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
     assert deps.telemetry.tracing is not None
@@ -151,6 +160,7 @@ async def test_spans_reach_an_otlp_endpoint_once_the_request_is_done(receiver, l
         await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-otlp-1"), deps)
         # Flushed when the last request in flight finished: no wait for the batch timer.
         assert receiver.paths and set(receiver.paths) == {"/v1/traces"}
+        assert set(receiver.authorizations) == {f"dataKey {APM_KEY}"}
         names = {s.name for s in receiver.spans()}
         assert {"invoke_workflow reppy_worker", "node route_intent", "node respond_chat", "vm claim"} <= names
         resource = receiver.requests[0].resource_spans[0].resource
@@ -182,3 +192,22 @@ print(deps.telemetry.tracing, type(deps.llm).__name__, type(deps.vm).__name__,
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.decode().split() == ["None", "OfflineProvider", "EmbeddedVMApi", "[]"]
+
+
+def test_the_otlp_headers_are_a_secret_kept_out_of_the_logs(monkeypatch):
+    import io
+    import logging
+
+    from app.logs import configure_logging
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    try:
+        configure_logging(Settings(_env_file=None, OTEL_EXPORTER_OTLP_HEADERS=f"Authorization=dataKey%20{APM_KEY}"))
+        logging.getLogger("reppy.test").warning("exporter said: Authorization: dataKey %s", APM_KEY)
+    finally:
+        root.handlers[:], root.level = saved
+    assert APM_KEY not in buffer.getvalue() and "***" in buffer.getvalue()
+    assert APM_KEY not in repr(Settings(_env_file=None, OTEL_EXPORTER_OTLP_HEADERS=f"Authorization={APM_KEY}"))
