@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.dependencies import Dependencies
@@ -36,13 +36,14 @@ class Outcome:
     status: str  # SUCCEEDED | CLARIFY | FAILED | SKIPPED | INVALID
     error_code: str | None = None
     tokens: int = 0
+    result: ResultEvent | None = field(default=None, compare=False, repr=False)  # what went out, for telemetry
 
 
 async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None = None) -> Outcome:
     """Process one delivery. Publishing the result may raise (the caller must not ack then)."""
     async with observe_request(raw, deps) as observed:  # log context, summary line, metrics, spans
         outcome = await _handle(raw, deps, timeout_s=timeout_s)
-        observed.status, observed.error_code = outcome.status, outcome.error_code
+        observed.finished(outcome.status, outcome.error_code, outcome.result)
         return outcome
 
 
@@ -98,7 +99,7 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
         raise
     _report_lost_tokens(result, deps)
     await deps.results.emit_result(result)
-    return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq)
+    return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq, result)
 
 
 class _Run:

@@ -12,6 +12,7 @@ None of it carries user text, secrets or the user id itself (only its keyed hash
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -58,8 +59,6 @@ class Telemetry:
 
     async def flush(self) -> None:
         """Send what is batched (metrics, finished spans); never raises."""
-        import asyncio
-
         if self.metrics is not None:
             await self.metrics.flush()
         if self.tracing is not None:
@@ -111,8 +110,20 @@ class Observation:
         if self.spans is not None:
             self.spans.end_node(node, error=code)
 
-    def result_published(self, event: ResultEvent, ok: bool) -> None:
-        self.result, self.published = event, ok
+    def finished(self, status: str, error_code: str | None, result: ResultEvent | None) -> None:
+        """The runner's outcome, with the result it published when there was one."""
+        self.status, self.error_code, self.result = status, error_code, result
+        self.published = True if result is not None else None
+
+    def failed(self, exc: BaseException) -> None:
+        """Handling raised: the result could not be published (it rides on the error), or the task
+        was cancelled (its CANCELLED result went out first)."""
+        self.error_code = getattr(exc, "code", None) or type(exc).__name__
+        event = getattr(exc, "event", None)
+        if event is not None:
+            self.result, self.published = event, False
+        elif isinstance(exc, asyncio.CancelledError):
+            self.status, self.error_code = "FAILED", "CANCELLED"
 
     # -- the summary -----------------------------------------------------------------------------
 
@@ -176,7 +187,7 @@ async def observe_request(raw: Any, deps: Dependencies) -> AsyncIterator[Observa
             try:
                 yield observation
             except BaseException as exc:
-                observation.error_code = getattr(exc, "code", None) or type(exc).__name__
+                observation.failed(exc)
                 raise
             finally:
                 _finish(observation)
@@ -184,7 +195,8 @@ async def observe_request(raw: Any, deps: Dependencies) -> AsyncIterator[Observa
         _graph_callbacks.reset(callbacks_token)
         _observation.reset(token)
         telemetry.in_flight -= 1
-        if telemetry.in_flight == 0 and (telemetry.metrics is not None or telemetry.tracing is not None):
+        idle = telemetry.in_flight == 0 and (telemetry.metrics is not None or telemetry.tracing is not None)
+        if idle and observation.error_code != "CANCELLED":  # a shutdown's grace is for results, not metrics
             await telemetry.flush()
 
 
@@ -234,39 +246,13 @@ def _set_graph_callbacks(observation: Observation):
     return _graph_callbacks.set(NodeTimer(observation))
 
 
-# -- the result emitter: which result went out, and whether it did ---------------------------------
-
-
-class ObservedResults:
-    """In front of the result emitter: notes each request's published result for its summary."""
-
-    def __init__(self, inner):
-        self._inner = inner
-
-    async def emit_result(self, event: ResultEvent) -> None:
-        observation = _observation.get()
-        try:
-            await self._inner.emit_result(event)
-        except BaseException:
-            if observation is not None:
-                observation.result_published(event, ok=False)
-            raise
-        if observation is not None:
-            observation.result_published(event, ok=True)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def instrument(deps: Dependencies) -> None:
-    """Called once per Dependencies: telemetry from the settings, the result emitter observed, and
-    — only when traces are on — the adapters wrapped in spans."""
+    """Called once per Dependencies: telemetry from the settings and — only when traces are on —
+    the adapters wrapped in spans."""
     if deps.telemetry is None:
         deps.telemetry = Telemetry.from_settings(deps.settings)
     if deps.telemetry.tracing is not None:
         deps.telemetry.tracing.instrument(deps)
-    if not isinstance(deps.results, ObservedResults):
-        deps.results = ObservedResults(deps.results)
 
 
 _NO_TELEMETRY = Telemetry()

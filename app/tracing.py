@@ -316,4 +316,4 @@ class _TracedResults(_Proxy):
 
 def _emitter_name(emitter: Any) -> str:
     """QueueResultEmitter (OCI Queue), StreamTokenEmitter (OCI Streaming), JsonLinesEmitter, …"""
-    return type(getattr(emitter, "_inner", emitter)).__name__
+    return type(emitter).__name__

@@ -14,6 +14,7 @@ import warnings
 import pytest
 
 from adapters.emit.jsonl import CollectingEmitter
+from adapters.emit.oci_queue import ResultNotPublished
 from app.dependencies import build_dependencies
 from app.logs import configure_logging, log_format
 from app.runner import handle
@@ -170,25 +171,28 @@ async def test_summaries_of_failed_degraded_and_invalid_requests(caplog, setting
     assert got == {
         ("req-s-claim", "FAILED", "VM_UNAVAILABLE", ()),
         ("req-s-degraded", "SUCCEEDED", None, ("profile",)),
-        ("req-s-invalid", "FAILED", "INVALID_REQUEST", ()),
+        ("req-s-invalid", "INVALID", "INVALID_REQUEST", ()),
         (None, "INVALID", "INVALID_REQUEST", ()),
         ("req-s-degraded", "SKIPPED", None, ()),
     }
 
 
 class Unpublishable(CollectingEmitter):
-    async def emit_result(self, event):
-        raise RuntimeError("queue down")
+    async def emit_result(self, event):  # as QueueResultEmitter fails: the result rides on the error
+        error = ResultNotPublished(f"the result of {event.requestId} could not be published (ServiceError 503)")
+        error.event = event
+        raise error
 
 
 async def test_a_result_that_could_not_be_published_is_summarised_as_such(caplog, settings, llm, vm, memory):
     caplog.set_level(logging.INFO)
     events = Unpublishable()
     deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(ResultNotPublished):
         await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-s-unpublished"), deps)
     (summary,) = summaries(caplog)
-    assert (summary["status"], summary["intent"]) == ("UNPUBLISHED", "CHAT_RESPONSE")
+    assert (summary["status"], summary["code"], summary["intent"]) == ("UNPUBLISHED", "RESULT_NOT_PUBLISHED", "CHAT_RESPONSE")
+    assert summary["input_tokens"] > 0 and summary["nodes"]
 
 
 def test_the_format_is_text_on_the_command_line_and_json_in_a_function(monkeypatch):
