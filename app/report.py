@@ -20,6 +20,7 @@ from typing import Any
 from app.telemetry import SUMMARY_EVENT
 
 FAILED = ("FAILED", "UNPUBLISHED")
+NOT_ROUTED = "(not routed)"  # failed or rejected before the router decided
 
 
 def report_command(argv: list[str]) -> int:
@@ -118,7 +119,7 @@ def aggregate(summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
     failures: dict[str, Counter] = defaultdict(Counter)
     degraded: Counter = Counter()
     for s in summaries:
-        intent = s.get("intent") or "-"
+        intent = s.get("intent") or NOT_ROUTED
         by_intent[intent].append(s)
         for name, node in (s.get("nodes") or {}).items():
             by_node[name].append({**node, "status": s.get("status")})
@@ -136,6 +137,8 @@ def aggregate(summaries: Iterable[dict[str, Any]]) -> dict[str, Any]:
         "failures": {code: dict(counts) for code, counts in sorted(failures.items(), key=lambda kv: -kv[1].total())},
         "degraded": dict(degraded.most_common()),
         "tokens_lost": sum(int(s.get("tokens_lost") or 0) for s in summaries),
+        "invalid": sum(1 for s in summaries if s.get("status") == "INVALID"),
+        "skipped": sum(1 for s in summaries if s.get("status") == "SKIPPED"),
     }
 
 
@@ -217,6 +220,7 @@ def render(figures: dict[str, Any]) -> str:
             lines.append(f"  {code:<24} {sum(intents.values()):>6}  ({spread})")
     else:
         lines.append("failures by code: none")
+    lines.append(f"invalid requests: {figures['invalid']}   skipped (claimed elsewhere): {figures['skipped']}")
     degraded = ", ".join(f"{source} {n}" for source, n in figures["degraded"].items()) or "none"
     lines.append(f"degraded sources: {degraded}")
     lines.append(f"tokens lost: {figures['tokens_lost']}")

@@ -63,6 +63,7 @@ def test_the_report_of_a_day_of_summary_lines(tmp_path, capsys):
     assert figures["failures"] == {"LLM_RATE_LIMITED": {"GENERATE_ROUTINE": 1}}  # INVALID is bad input, not a failure
     assert figures["degraded"] == {"profile": 1} and figures["tokens_lost"] == 3
     assert figures["all"]["requests"] == 23 and figures["skipped_lines"] == 2
+    assert figures["invalid"] == 1 and figures["intents"]["(not routed)"]["statuses"] == {"INVALID": 1}
     assert (figures["from"], figures["to"]) == (lines[0]["time"], lines[-1]["time"])
 
     assert main(["report", str(log)]) == 0
@@ -110,7 +111,7 @@ async def test_the_report_reads_the_workers_own_json_logs(json_log, settings, ll
     assert figures["requests"] == 3 and figures["skipped_lines"] > 0
     assert figures["intents"]["CHAT_RESPONSE"]["requests"] == 1
     assert figures["intents"]["GENERATE_ROUTINE"]["requests"] == 1
-    assert figures["failures"] == {"VM_UNAVAILABLE": {"-": 1}}
+    assert figures["failures"] == {"VM_UNAVAILABLE": {"(not routed)": 1}}
     assert {"route_intent", "prefetch_context", "generate_routine", "respond_chat"} <= set(figures["nodes"])
 
     # One user's requests: the report hashes the id with the worker's key.

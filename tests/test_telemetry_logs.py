@@ -191,7 +191,11 @@ async def test_a_result_that_could_not_be_published_is_summarised_as_such(caplog
     with pytest.raises(ResultNotPublished):
         await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-s-unpublished"), deps)
     (summary,) = summaries(caplog)
-    assert (summary["status"], summary["code"], summary["intent"]) == ("UNPUBLISHED", "RESULT_NOT_PUBLISHED", "CHAT_RESPONSE")
+    assert (summary["status"], summary["code"], summary["intent"]) == (
+        "UNPUBLISHED",
+        "RESULT_NOT_PUBLISHED",
+        "CHAT_RESPONSE",
+    )
     assert summary["input_tokens"] > 0 and summary["nodes"]
 
 
