@@ -58,11 +58,15 @@ class Telemetry:
         return cls(metrics, tracing)
 
     async def flush(self) -> None:
-        """Send what is batched (metrics, finished spans); never raises."""
-        if self.metrics is not None:
-            await self.metrics.flush()
-        if self.tracing is not None:
-            await asyncio.to_thread(self.tracing.flush)
+        """Send what is batched (metrics, finished spans); never raises: the caller is the runner,
+        and an error out of it would read as an unpublished result."""
+        try:
+            if self.metrics is not None:
+                await self.metrics.flush()
+            if self.tracing is not None:
+                await asyncio.to_thread(self.tracing.flush)
+        except Exception:
+            logging.getLogger("reppy.telemetry").exception("telemetry flush failed")
 
     async def aclose(self) -> None:
         # A flush, not a shutdown: the exporters may serve other Dependencies of this process.
@@ -92,7 +96,7 @@ class Observation:
         tracing = telemetry.tracing
         self.spans = tracing.request_spans(self.fields) if tracing is not None else None
 
-    # -- fed by the graph callback and the result emitter ---------------------------------------
+    # -- fed by the graph callback (nodes) and the runner (outcome) ------------------------------
 
     def node_started(self, node: str) -> None:
         if self.spans is not None:
@@ -124,6 +128,8 @@ class Observation:
             self.result, self.published = event, False
         elif isinstance(exc, asyncio.CancelledError):
             self.status, self.error_code = "FAILED", "CANCELLED"
+        else:  # the caller takes any error out of the runner as a result not published
+            self.status = "UNPUBLISHED"
 
     # -- the summary -----------------------------------------------------------------------------
 

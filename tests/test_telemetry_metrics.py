@@ -193,3 +193,30 @@ def test_metrics_go_to_the_regions_telemetry_ingestion_endpoint(oci_config_file)
     assert Telemetry.from_settings(Settings(_env_file=None)).metrics is None  # off unless configured
     with pytest.raises(ValueError, match="oci_ or oracle_"):
         Settings(_env_file=None, OCI_MONITORING_NAMESPACE="oci_reppy")
+
+
+class BrokenMetrics:
+    def add(self, summary):
+        raise RuntimeError("broken metrics")
+
+    async def flush(self):
+        raise RuntimeError("broken flush")
+
+
+async def test_broken_telemetry_never_costs_a_request_its_result(settings, llm, vm, memory, caplog):
+    """An error out of the runner reads as "result not published" to the invocation: telemetry
+    must never raise one."""
+    events = CollectingEmitter()
+    deps = build_dependencies(
+        settings,
+        llm=llm,
+        vm=vm,
+        memory=memory,
+        tokens=events,
+        results=events,
+        telemetry=Telemetry(metrics=BrokenMetrics()),
+    )
+    with caplog.at_level(logging.ERROR, logger="reppy.telemetry"):
+        outcome = await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-m-broken"), deps)
+    assert outcome.status == "SUCCEEDED" and [r.status for r in events.results] == ["SUCCEEDED"]
+    assert {r.getMessage() for r in caplog.records} == {"request summary failed", "telemetry flush failed"}
