@@ -28,7 +28,7 @@ INGESTION_ENDPOINT_TEMPLATE = "https://telemetry-ingestion.{region}.{secondLevel
 MAX_STREAMS_PER_CALL = 50
 MAX_PENDING = 10_000  # datapoints kept while posting fails; the oldest are dropped past it
 CONNECT_TIMEOUT_S, READ_TIMEOUT_S = 2.0, 5.0
-TOKEN_METRICS = ("input_tokens", "output_tokens", "thinking_tokens", "cached_tokens")
+TOKEN_METRICS = ("input_tokens", "output_tokens", "thinking_tokens", "cached_input_tokens")
 
 Datapoint = tuple[str, tuple[tuple[str, str], ...], float, dt.datetime]  # name, dimensions, value, time
 

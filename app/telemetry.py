@@ -172,7 +172,7 @@ class Observation:
         }
 
 
-TOKEN_FIELDS = ("input_tokens", "output_tokens", "thinking_tokens", "cached_tokens")
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "thinking_tokens", "cached_input_tokens")
 
 
 def current_observation() -> Observation | None:
@@ -225,7 +225,7 @@ def _summary_text(summary: dict[str, Any]) -> str:
     code = f" {summary['code']}" if summary["code"] else ""
     return (
         f"request {summary['status']}{code} in {summary['latency_ms']:g}ms, intent {summary['intent']}, "
-        f"tokens in/out/thinking/cached {tokens}, ${summary['cost_usd']:g}"
+        f"tokens in/out/thinking/cached-in {tokens}, ${summary['cost_usd']:g}"
         + (f", degraded {','.join(summary['degraded'])}" if summary["degraded"] else "")
         + (f", {summary['tokens_lost']} tokens lost" if summary["tokens_lost"] else "")
         + (f" | {nodes}" if nodes else "")

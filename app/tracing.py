@@ -219,7 +219,13 @@ class _TracedModel(_Proxy):
     async def stream_chat(self, *args: Any, **kwargs: Any) -> AsyncIterator[Any]:
         with _call_span("chat", "CLIENT", {**self._attributes("stream_chat"), "gen_ai.request.stream": True}) as span:
             started, first = time.perf_counter(), True
-            record: dict[str, Any] = {"model": None, "input_tokens": 0, "output_tokens": 0, "thinking_tokens": 0}
+            record: dict[str, Any] = {
+                "model": None,
+                "input_tokens": 0,
+                "output_tokens": 0,
+                "thinking_tokens": 0,
+                "cached_input_tokens": 0,
+            }
             async for chunk in self._target.stream_chat(*args, **kwargs):
                 if first and span is not None:
                     span.set_attribute("gen_ai.response.time_to_first_chunk", time.perf_counter() - started)
@@ -229,6 +235,7 @@ class _TracedModel(_Proxy):
                 record["input_tokens"] += usage.get("input_tokens", 0)
                 record["output_tokens"] += usage.get("output_tokens", 0)
                 record["thinking_tokens"] += (usage.get("output_token_details") or {}).get("reasoning", 0)
+                record["cached_input_tokens"] += (usage.get("input_token_details") or {}).get("cache_read", 0)
                 record["model"] = chunk.response_metadata.get("model_name") or record["model"]
                 yield chunk
             record["model"] = record["model"] or getattr(self._target, "name", "unknown")
@@ -248,7 +255,9 @@ class _TracedModel(_Proxy):
         span.set_attribute(
             "gen_ai.usage.reasoning.output_tokens", sum(int(c.get("thinking_tokens") or 0) for c in calls)
         )
-        span.set_attribute("gen_ai.usage.cache_read.input_tokens", sum(int(c.get("cached_tokens") or 0) for c in calls))
+        span.set_attribute(
+            "gen_ai.usage.cache_read.input_tokens", sum(int(c.get("cached_input_tokens") or 0) for c in calls)
+        )
         costs = [call_cost(c, self._prices) for c in calls]
         if all(c is not None for c in costs):
             span.set_attribute("reppy.cost_usd", round(sum(costs), 8))

@@ -52,7 +52,7 @@ def summary(**overrides) -> dict:
         "input_tokens": 900,
         "output_tokens": 200,
         "thinking_tokens": 50,
-        "cached_tokens": 0,
+        "cached_input_tokens": 0,
         "cost_usd": 0.0031,
         "degraded": [],
         "tokens_lost": 0,
