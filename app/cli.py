@@ -31,6 +31,7 @@ sub-commands (each has its own --help):
   reppy-worker eval routing                measure the router on the labelled cases
   reppy-worker eval answers                answer quality per category (pain, advice, constraints, …)
   reppy-worker schema [NAME] [--write DIR] the published JSON Schemas of the request and the events
+  reppy-worker report LOGFILE…             latency, cost and failures per intent and node from JSON logs
   reppy-worker bench [--quick]             the performance benchmark (from a source checkout)
 
 Events go to stdout, logs to stderr. Exit codes: 0 SUCCEEDED / CLARIFY / skipped (requestId already
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return bench(argv[1:])
     if argv[:1] == ["schema"]:
         return schema(argv[1:])
+    if argv[:1] == ["report"]:
+        from app.report import report_command
+
+        return report_command(argv[1:])
     return run(argv)
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from adapters.llm.base import ModelProvider
     from adapters.memory.base import UserMemory
     from adapters.vm_api.base import VMApi
+    from app.telemetry import Telemetry
     from graph.context import Context
 
 
@@ -24,6 +25,12 @@ class Dependencies:
     memory: UserMemory
     tokens: TokenEmitter
     results: ResultEmitter
+    telemetry: Telemetry | None = None  # from the settings unless given (app/telemetry.py)
+
+    def __post_init__(self) -> None:
+        from app.telemetry import instrument
+
+        instrument(self)
 
     def context(self) -> Context:
         from graph.context import Context
@@ -43,6 +50,8 @@ class Dependencies:
         close_llm = getattr(self.llm, "aclose", None)  # Gemini holds HTTP sessions; offline nothing
         if close_llm is not None:
             await close_llm()
+        if self.telemetry is not None:
+            await self.telemetry.aclose()  # what is still batched: metrics, spans
 
 
 def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overrides: Any) -> Dependencies:

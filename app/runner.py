@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.dependencies import Dependencies
+from app.telemetry import observe_request
 from core.contracts import (
     ErrorInfo,
     Meta,
@@ -37,10 +38,18 @@ class Outcome:
     status: str  # SUCCEEDED | CLARIFY | FAILED | SKIPPED | INVALID
     error_code: str | None = None
     tokens: int = 0
+    result: ResultEvent | None = field(default=None, compare=False, repr=False)  # what went out, for telemetry
 
 
 async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None = None) -> Outcome:
     """Process one delivery. Publishing the result may raise (the caller must not ack then)."""
+    async with observe_request(raw, deps) as observed:  # log context, summary line, metrics, spans
+        outcome = await _handle(raw, deps, timeout_s=timeout_s)
+        observed.finished(outcome.status, outcome.error_code, outcome.result)
+        return outcome
+
+
+async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None) -> Outcome:
     try:
         request = parse_request(raw)
     except InvalidRequest as exc:
@@ -92,7 +101,7 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
         raise
     _report_lost_tokens(result, deps)
     await deps.results.emit_result(result)
-    return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq)
+    return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq, result)
 
 
 class _Run:

@@ -96,12 +96,35 @@ class Settings(BaseSettings):
     DEADLINE_RESERVE_S: float = Field(default=10.0, ge=0, le=120)
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Unset: json inside an OCI Function, text elsewhere (docs/operations.md).
+    LOG_FORMAT: Literal["json", "text"] | None = None
+    # Key of the user hash in log lines; unset → a random key per process (hashes then match only
+    # within one instance).
+    LOG_USER_HASH_KEY: SecretStr | None = None
+    # OCI Monitoring custom metrics: on when a compartment is set. The endpoint is the region's
+    # telemetry-ingestion one unless given.
+    OCI_MONITORING_COMPARTMENT_ID: str | None = None
+    OCI_MONITORING_NAMESPACE: str = Field(default="reppy_worker", pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+    OCI_MONITORING_ENDPOINT: str | None = None
+    # OpenTelemetry traces: exported over OTLP/HTTP when an endpoint is set, off otherwise.
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: str | None = None
+    # "key=value,…" sent with every export (an OCI APM data key, say): a secret.
+    OTEL_EXPORTER_OTLP_HEADERS: SecretStr | None = None
+    OTEL_SERVICE_NAME: str = "reppy-worker"
 
     @model_validator(mode="after")
     def _resolve_provider(self) -> Settings:
         if self.LLM_PROVIDER is None:
             has_key = self.GOOGLE_API_KEY is not None and self.GOOGLE_API_KEY.get_secret_value()
             self.LLM_PROVIDER = "gemini" if has_key else "offline"
+        return self
+
+    @model_validator(mode="after")
+    def _custom_metrics_namespace(self) -> Settings:
+        if self.OCI_MONITORING_NAMESPACE.lower().startswith(("oci_", "oracle_")):
+            # Reserved for OCI's own metrics (oci.monitoring.models.MetricDataDetails.namespace).
+            raise ValueError("OCI_MONITORING_NAMESPACE must not start with oci_ or oracle_")
         return self
 
     @model_validator(mode="after")

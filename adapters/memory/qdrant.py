@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import functools
 import threading
 import time
@@ -88,7 +89,9 @@ class QdrantMemory:
     async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="reppy-memory")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, functools.partial(function, *args))
+        # In the caller's context (as asyncio.to_thread does): log lines keep the request's id.
+        call = functools.partial(contextvars.copy_context().run, function, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
 
     def warm_up(self) -> None:
         """Open the store (and load the embedding model) ahead of the first request."""
