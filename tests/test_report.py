@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from adapters.emit.jsonl import CollectingEmitter
 from app.cli import main
 from app.dependencies import build_dependencies
 from app.logs import user_hash
 from app.report import percentile
 from app.runner import handle
 from tests.conftest import DEMO_USER, OTHER_USER, request
+from tests.emitters import CollectingEmitter
 from tests.test_telemetry_logs import HASH_KEY, DownVM, json_log  # noqa: F401
 
 

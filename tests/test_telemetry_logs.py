@@ -13,7 +13,6 @@ import warnings
 
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.emit.oci_queue import ResultNotPublished
 from app.dependencies import build_dependencies
 from app.logs import configure_logging, log_format
@@ -21,6 +20,7 @@ from app.runner import handle
 from core.errors import VMUnavailable
 from core.settings import Settings
 from tests.conftest import DEMO_USER, REPO, request, stable
+from tests.emitters import CollectingEmitter
 
 HASH_KEY = "log-hash-key-for-tests-0001"
 

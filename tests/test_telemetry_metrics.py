@@ -10,17 +10,17 @@ import logging
 import oci
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.emit.oci_clients import oci_credentials
 from app.dependencies import build_dependencies
 from app.metrics import MetricsBatch, datapoints, ingestion_endpoint, monitoring_client
 from app.runner import handle
 from app.telemetry import Telemetry
 from core.settings import Settings
-from tests.conftest import request
-from tests.oci_fixtures import identity, oci_config_file  # noqa: F401
 from standins.oci_identity import COMPARTMENT
 from standins.oci_monitoring import MonitoringStandIn
+from tests.conftest import request
+from tests.emitters import CollectingEmitter
+from tests.oci_fixtures import identity, oci_config_file  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

@@ -17,13 +17,13 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from adapters.emit.jsonl import CollectingEmitter
 from app.dependencies import build_dependencies
 from app.runner import handle
 from app.telemetry import Telemetry
 from app.tracing import Tracing
 from core.settings import Settings
 from tests.conftest import REPO, request
+from tests.emitters import CollectingEmitter
 from tests.test_telemetry_logs import DownVM
 
 APM_KEY = "apm-private-data-key-7c1e9b2d"
@@ -176,7 +176,7 @@ def test_tracing_is_off_and_costs_nothing_without_an_endpoint():
     """No endpoint: no exporter imported, no adapter wrapped, no span made."""
     script = """
 import asyncio, sys
-from adapters.emit.jsonl import CollectingEmitter
+from tests.emitters import CollectingEmitter
 from app.cli import EXAMPLE_REQUEST
 from app.dependencies import build_dependencies
 from app.runner import handle

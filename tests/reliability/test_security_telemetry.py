@@ -12,7 +12,6 @@ import sys
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.emit.oci_clients import oci_credentials
 from adapters.memory.qdrant import QdrantMemory
 from adapters.vm_api.http import HttpVMApi
@@ -25,14 +24,15 @@ from app.runner import handle
 from app.telemetry import Telemetry
 from app.tracing import Tracing
 from core.settings import Settings
-from tests.conftest import DEMO_USER, request
-from tests.gemini_support import gemini_settings, plan, route
-from tests.oci_fixtures import identity, oci_config_file  # noqa: F401
-from tests.reliability.test_security import MARKER, QDRANT_KEY, SECRETS, VM_TOKEN, leaks, servers
 from standins.gemini import Reply
 from standins.oci_identity import COMPARTMENT
 from standins.oci_monitoring import MonitoringStandIn
 from standins.qdrant import QdrantFault
+from tests.conftest import DEMO_USER, request
+from tests.emitters import CollectingEmitter
+from tests.gemini_support import gemini_settings, plan, route
+from tests.oci_fixtures import identity, oci_config_file  # noqa: F401
+from tests.reliability.test_security import MARKER, QDRANT_KEY, SECRETS, VM_TOKEN, leaks, servers
 
 pytestmark = [
     pytest.mark.reliability,
