@@ -8,11 +8,12 @@ import copy
 import re
 from typing import Any
 
-from adapters.llm.context_view import MUSCLE_NAMES, todays_routine
+from adapters.llm.context_view import todays_routine
 from adapters.llm.offline.amounts import field_changes
 from adapters.llm.offline.text import fold, search_terms, with_particle
 from core.errors import UnclearRequest
 from core.lang import is_korean
+from core.names import MUSCLE_NAMES
 from core.schemas import RoutineChange, RoutineUpdate
 
 # How users name a routine day; day forms only, so "push-up" or "레그 프레스" never pick a routine.
