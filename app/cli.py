@@ -6,6 +6,7 @@
     reppy-worker vm-stub --port 8080       the embedded VM API as an HTTP server
     reppy-worker eval routing              measure the router on the labelled cases
     reppy-worker bench [--quick]           the performance benchmark (from a source checkout)
+    reppy-worker memory export|forget --user ID   a user's stored memories: export, or delete them all
 
 Exit codes: 0 SUCCEEDED / CLARIFY / skipped, 1 FAILED, 2 unusable input or configuration,
 130 interrupted (Ctrl-C).
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
         return eval_command(argv[1:])
     if argv[:1] == ["bench"]:
         return bench(argv[1:])
+    if argv[:1] == ["memory"]:
+        from app.memory_admin import memory_command
+
+        return memory_command(argv[1:])
     return run(argv)
 
 

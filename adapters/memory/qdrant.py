@@ -195,23 +195,26 @@ class QdrantMemory:
             raise MemoryUnavailable(f"user memory write failed ({_describe(exc)})") from None
 
     def _keep_within_cap(self, user_id: str, now_ms: int) -> None:
-        """Retire the active facts least recently said or recalled beyond the cap; delete the
-        longest-retired beyond the same number of retired ones."""
+        """Past the cap, retire the active facts least recently said or recalled, and delete the
+        longest retired beyond as many retired ones — down to a tenth below the cap, so the scan
+        that picks them runs once per many writes, not on every one."""
         client = self._vector_store().client
         with self._call_lock:
             active = client.count(self._collection, count_filter=_active(user_id), exact=True).count
-        if active > self._max_per_user:
-            points = self._scroll(user_id, _active(user_id))
-            points.sort(key=lambda m: (max(m.get("updated_at") or 0, m.get("recalled_at") or 0), m["id"]))
-            stale = [m["id"] for m in points[: active - self._max_per_user]]
-            self._set(user_id, stale, {"retired_at": now_ms, "retired_why": "over the per-user cap"})
-        retired_filter = _only(user_id, retired=True)
-        with self._call_lock:
-            retired = client.count(self._collection, count_filter=retired_filter, exact=True).count
-        if retired > self._max_per_user:
-            points = self._scroll(user_id, retired_filter)
-            points.sort(key=lambda m: (m.get("retired_at") or 0, m["id"]))
-            oldest = [m["id"] for m in points[: retired - self._max_per_user]]
+        if active <= self._max_per_user:
+            return
+        room = self._max_per_user - self._max_per_user // 10
+        points = self._scroll(user_id, _only(user_id))
+        live = sorted(
+            (m for m in points if not m.get("retired_at")),
+            key=lambda m: (max(m.get("updated_at") or m.get("created_at") or 0, m.get("recalled_at") or 0), m["id"]),
+        )
+        stale = live[: len(live) - room]
+        self._set(user_id, [m["id"] for m in stale], {"retired_at": now_ms, "retired_why": "over the per-user cap"})
+        retired = [m for m in points if m.get("retired_at")] + [{**m, "retired_at": now_ms} for m in stale]
+        if len(retired) > self._max_per_user:
+            retired.sort(key=lambda m: (m["retired_at"], m["id"]))
+            oldest = [m["id"] for m in retired[: len(retired) - room]]
             with self._call_lock:
                 client.delete(self._collection, points_selector=_selector(user_id, oldest))
 
