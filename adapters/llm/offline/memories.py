@@ -45,9 +45,12 @@ FACT_CUES = {
 _KINDS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in FACT_CUES.items()}
 CHANGE = _KINDS["change"]
 # Query-to-query cosine of the shipped e5 model: restatements score ~0.95–0.99 ("주 3회" / "주 4회
-# 운동해요" 0.96), related facts ~0.85–0.92, and "무릎 다 나았어" its knee injury ~0.92.
+# 운동해요" 0.96), related facts ~0.85–0.92 ("무릎 다 나았어" its knee injury 0.92, but "허리
+# 디스크가 있어요" 0.87 too): news of a change retires the closest fact that shares a word with it.
 SAME_FACT = 0.95
-RETIRES = 0.90
+RETIRES = 0.85
+COMMON_WORDS = frozenset({"have", "been", "still", "that", "this", "with", "when", "what", "from"})
+CHANGE_WORDS = "이제 괜찮아 나았어 healed longer anymore recovered"  # their stems say "changed", not what
 
 # Passing states (DOMS, a tired day) and wishes to be told something: not facts worth keeping.
 NOT_A_FACT = re.compile(
@@ -93,17 +96,20 @@ def consolidate(
     facts: list[str], known: list[dict], similarity: Callable[[list[str], list[str]], np.ndarray]
 ) -> MemoryNotes:
     """Per fact: new (save), a restatement of a known memory (nothing, or an update in place when it
-    says more), or news that a known memory stopped being true (retire the closest)."""
+    says more), or news that a known memory stopped being true (retire the closest it names)."""
     notes = MemoryNotes()
-    scores = similarity(facts, [m["text"] for m in known]) if facts and known else None
-    for n, fact in enumerate(facts):
-        best = int(np.argmax(scores[n])) if scores is not None else None
-        score = float(scores[n][best]) if best is not None else 0.0
+    scores = similarity(facts, [m["text"] for m in known]) if facts and known else np.zeros((len(facts), 0))
+    for fact, row in zip(facts, scores, strict=True):
         if CHANGE.search(fact):
-            if score >= RETIRES and known[best]["id"] not in notes.memories_to_retire:
-                notes.memories_to_retire.append(known[best]["id"])
+            about = _stems(fact) - CHANGE_STEMS
+            named = [i for i, m in enumerate(known) if row[i] >= RETIRES and about & _stems(m["text"])]
+            if named:
+                target = known[max(named, key=lambda i: row[i])]["id"]
+                if target not in notes.memories_to_retire:
+                    notes.memories_to_retire.append(target)
             continue
-        if score >= SAME_FACT:
+        best = int(np.argmax(row)) if len(row) else None
+        if best is not None and row[best] >= SAME_FACT:
             if not set(_words(fact)) <= set(_words(known[best]["text"])):  # it says more: keep it whole
                 notes.memories_to_update.append(MemoryEdit(id=known[best]["id"], text=fact))
             continue
@@ -113,6 +119,22 @@ def consolidate(
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Content words, roughly: Korean words by their first two syllables (무릎을 → 무릎), other
+    words of four letters or more by their first four (knees → knee), common ones left out."""
+    stems = set()
+    for word in _words(text):
+        if "\uac00" <= word[0] <= "\ud7a3":
+            if len(word) >= 2:
+                stems.add(word[:2])
+        elif len(word) >= 4 and word not in COMMON_WORDS:
+            stems.add(word[:4])
+    return frozenset(stems)
+
+
+CHANGE_STEMS = _stems(CHANGE_WORDS)
 
 
 def _clauses(sentence: str) -> list[tuple[int, int]]:
