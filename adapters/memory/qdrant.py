@@ -269,12 +269,12 @@ class QdrantMemory:
         ]
 
     def _forget(self, user_id: str) -> int:
+        from qdrant_client import models
+
         client = self._vector_store().client
         try:
             with self._call_lock:
                 stored = client.count(self._collection, count_filter=_only(user_id), exact=True).count
-                from qdrant_client import models
-
                 client.delete(self._collection, points_selector=models.FilterSelector(filter=_only(user_id)))
                 left = client.count(self._collection, count_filter=_only(user_id), exact=True).count
         except Exception as exc:
