@@ -18,7 +18,10 @@ from tests.conftest import DEMO_USER, OTHER_USER
 from tests.standins.qdrant import running_qdrant
 from tests.test_cli import run_cli
 
-pytestmark = pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection")
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.filterwarnings("ignore:Api key is used with an insecure connection"),
+]
 API_KEY = "lifecycle-qdrant-key"
 COLLECTION = "user_memory"
 THIRD_USER = "user-24680"

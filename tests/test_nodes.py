@@ -495,6 +495,44 @@ async def test_remember_retires_a_fact_that_stopped_being_true(runtime, memory, 
     assert [m["text"] for m in everything.values() if not m["retired_at"]] == ["주 3회 운동해요"]
 
 
+class DecidingModel:
+    """A model whose memory decision is fixed: what a confused or repeating model might answer."""
+
+    def __init__(self, notes):
+        self.notes = notes
+        self.seen = None
+
+    async def extract_memories(self, conversation, known=None, noted=None):
+        self.seen = known
+        return Generated(self.notes, [])
+
+
+async def test_remember_checks_the_models_decision(context, memory):
+    from core.schemas import MemoryEdit, MemoryNotes
+
+    await memory.add(DEMO_USER, [("seed:0", "I train at home"), ("seed:1", "I hate running")])
+    await memory.add(OTHER_USER, [("seed:0", "I hurt my right knee")])
+    [theirs] = await memory.export(OTHER_USER)
+    model = DecidingModel(
+        MemoryNotes(
+            memories_to_save=["i train at  HOME", "I love cycling"],  # the first is known word for word
+            memories_to_update=[MemoryEdit(id=theirs["id"], text="hijacked"), MemoryEdit(id="nope", text="x")],
+            memories_to_retire=[theirs["id"], "nope"],
+        )
+    )
+    state = {**request("I train at home and I love cycling", request_id="req-check"), "route": chat_route()}
+    state["route"]["intent"] = "GENERATE_ROUTINE"
+    update = await remember(state, runtime_with(context, llm=model))
+    assert update["remembered"] == {"saved": 1}  # only the new fact; no id it was not shown
+    assert {m["text"] for m in model.seen} == {"I train at home", "I hate running"}  # this user's only
+    assert sorted(m["text"] for m in await memory.export(DEMO_USER)) == [
+        "I hate running",
+        "I love cycling",
+        "I train at home",
+    ]
+    assert await memory.export(OTHER_USER) == [theirs]
+
+
 async def test_remember_marks_what_was_recalled(runtime, memory):
     await memory.add(DEMO_USER, [("seed:0", "I train at home")])
     [recalled] = await memory.search(DEMO_USER, "home training", 5)
