@@ -20,7 +20,7 @@ REQUIRED_VARIABLES: dict[str, set[str]] = {
     "chat_response": {"conversation", "profile", "routines", "memory", "catalog", "degraded"},
     "generate_program": {"conversation", "profile", "routines", "memory", "catalog", "asked"},
     "update_routine": {"conversation", "routines", "catalog", "memory", "asked"},
-    "memory_extraction": {"conversation"},
+    "memory_extraction": {"conversation", "noted", "known"},
 }
 
 INTENTS = {"CHAT_RESPONSE", "GENERATE_ROUTINE", "UPDATE_ROUTINE", "CLARIFY"}

@@ -32,6 +32,7 @@ sub-commands (each has its own --help):
   reppy-worker eval answers                answer quality per category (pain, advice, constraints, …)
   reppy-worker schema [NAME] [--write DIR] the published JSON Schemas of the request and the events
   reppy-worker report LOGFILE…             latency, cost and failures per intent and node from JSON logs
+  reppy-worker memory export|forget --user ID   a user's stored memories: export, or delete them all
   reppy-worker bench [--quick]             the performance benchmark (from a source checkout)
 
 Events go to stdout, logs to stderr. Exit codes: 0 SUCCEEDED / CLARIFY / skipped (requestId already
@@ -56,6 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         from app.report import report_command
 
         return report_command(argv[1:])
+    if argv[:1] == ["memory"]:
+        from app.memory_admin import memory_command
+
+        return memory_command(argv[1:])
     return run(argv)
 
 

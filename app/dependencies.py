@@ -62,15 +62,7 @@ def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overr
     if "vm" not in parts:
         parts["vm"] = _vm_api(settings)
     if "memory" not in parts:
-        from adapters.memory.qdrant import QdrantMemory
-
-        parts["memory"] = QdrantMemory(
-            collection=settings.QDRANT_COLLECTION_MEMORY,
-            url=settings.QDRANT_URL,
-            api_key=_secret(settings.QDRANT_API_KEY),
-            path=None if settings.QDRANT_URL else settings.qdrant_path(),
-            min_score=settings.MEMORY_MIN_SCORE,
-        )
+        parts["memory"] = memory_store(settings)
     if "tokens" not in parts or "results" not in parts:
         # OCI Streaming / Queue for whichever id is set; JSON lines for the rest.
         if settings.OCI_STREAM_ID or settings.OCI_RESULT_QUEUE_ID:
@@ -85,6 +77,20 @@ def build_dependencies(settings: Settings, *, out: TextIO | None = None, **overr
             parts.setdefault("tokens", emitter)
             parts.setdefault("results", emitter)
     return Dependencies(settings=settings, **parts)
+
+
+def memory_store(settings: Settings) -> UserMemory:
+    """The user memory the settings name: a Qdrant server (QDRANT_URL) or local mode."""
+    from adapters.memory.qdrant import QdrantMemory
+
+    return QdrantMemory(
+        collection=settings.QDRANT_COLLECTION_MEMORY,
+        url=settings.QDRANT_URL,
+        api_key=_secret(settings.QDRANT_API_KEY),
+        path=None if settings.QDRANT_URL else settings.qdrant_path(),
+        min_score=settings.MEMORY_MIN_SCORE,
+        max_per_user=settings.MEMORY_MAX_PER_USER,
+    )
 
 
 def _model_provider(settings: Settings) -> ModelProvider:

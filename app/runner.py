@@ -164,8 +164,10 @@ class _Run:
         if degraded:
             extra["degraded"] = degraded
         remembered = self.state.get("remembered") or {}
-        if remembered.get("saved") or remembered.get("error"):
-            extra["remembered"] = remembered  # {saved} or {saved: 0, error}: the answer stands either way
+        if any(remembered.values()):
+            extra["remembered"] = (
+                remembered  # {saved, updated?, retired?} or {saved: 0, error}: the answer stands either way
+            )
         if self.seq:
             extra["tokens_streamed"] = self.seq
         return Meta(

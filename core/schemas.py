@@ -22,7 +22,9 @@ ChatAction = Literal["GET_ACTIVE_ROUTINES", "SEARCH_EXERCISES", "RECALL_MEMORY",
 MEMORIES_TO_SAVE = (
     "durable facts the user states about themselves in their last message, worth remembering in "
     "later conversations: injuries or pain, goals, likes and dislikes, equipment they have, when "
-    "and how often they can train. One short standalone sentence each, in the user's language. "
+    "and how often they can train, and that an earlier fact stopped being true (an injury healed). "
+    "One standalone sentence per fact, in the user's language, kept whole: a fact names what it is "
+    'about ("I hurt my left knee last week, it still hurts when I squat" is one fact). '
     "Not questions, requests or passing moods. [] when there are none."
 )
 
@@ -108,10 +110,25 @@ class ChatPlan(BaseModel):
     memories_to_save: list[str] = Field(default_factory=list, description=MEMORIES_TO_SAVE)
 
 
-class MemoryNotes(BaseModel):
-    """Durable facts from a GENERATE/UPDATE conversation (the chat planner finds them for chat)."""
+class MemoryEdit(BaseModel):
+    id: str = Field(description="the id of a known memory, as listed")
+    text: str = Field(description="that memory as it should now read: one whole fact")
 
-    memories_to_save: list[str] = Field(default_factory=list, description=MEMORIES_TO_SAVE)
+
+class MemoryNotes(BaseModel):
+    """What the user's last message changes in their memory, against the known memories shown:
+    new facts to add, known ones (by id) to rewrite or retire. A known fact merely restated is left
+    out (nothing to do)."""
+
+    memories_to_save: list[str] = Field(
+        default_factory=list, description="new durable facts, not already known. " + MEMORIES_TO_SAVE
+    )
+    memories_to_update: list[MemoryEdit] = Field(
+        default_factory=list, description="known memories the message refines or changes, rewritten whole"
+    )
+    memories_to_retire: list[str] = Field(
+        default_factory=list, description="ids of known memories the message says are no longer true"
+    )
 
 
 class PlanItem(BaseModel):

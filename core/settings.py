@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     QDRANT_PATH: str | None = None
     MEMORY_TOP_K: int = Field(default=5, ge=1, le=50)
     MEMORY_MIN_SCORE: float = Field(default=0.80, ge=0.0, le=1.0)
+    # Active facts kept per user; beyond it the least recently said or recalled are retired (and
+    # as many retired ones are kept for audit, the longest retired deleted first).
+    MEMORY_MAX_PER_USER: int = Field(default=500, ge=10, le=100_000)
 
     CATALOG_MAX_SEARCHES: int = Field(default=8, ge=1, le=20)
     ROUTER_MIN_CONFIDENCE: float = Field(default=0.55, ge=0.0, le=1.0)

@@ -120,6 +120,16 @@ class _NotFound(Exception):
 
 
 _points_insert = TypeAdapter(models.PointInsertOperations)
+_points_selector = TypeAdapter(models.PointsSelector)
+
+
+def _selected(update: models.SetPayload) -> Any:
+    """A set-payload request names its points by ids or by a filter (Qdrant takes either)."""
+    if update.points is not None:
+        return update.points
+    if update.filter is not None:
+        return update.filter
+    raise ValueError("either points or filter is required")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -214,6 +224,11 @@ class _Handler(BaseHTTPRequestHandler):
             operation = _points_insert.validate_python(body)
             points = operation.points if isinstance(operation, models.PointsList) else operation.batch
             return engine.upsert(name, points=points)
+        if rest == ["points", "payload"] and method == "POST":
+            update = models.SetPayload.model_validate(body or {})
+            return engine.set_payload(name, payload=update.payload, points=_selected(update), key=update.key)
+        if rest == ["points", "delete"] and method == "POST":
+            return engine.delete(name, points_selector=_points_selector.validate_python(body))
         if rest == ["points", "query"] and method == "POST":
             query = models.QueryRequest.model_validate(body or {})
             return engine.query_points(

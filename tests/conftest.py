@@ -75,7 +75,10 @@ def stable(value: Any) -> Any:
     """The same value with run-dependent numbers masked for snapshots: latencies and timestamps
     vary per run, and similarity scores are rounded (native float maths differs a little per CPU)."""
     if isinstance(value, dict):
-        return {k: ("<varies>" if k in ("latency_ms", "created_at", "ts") else stable(v)) for k, v in value.items()}
+        return {
+            k: ("<varies>" if k in ("latency_ms", "created_at", "updated_at", "ts") else stable(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [stable(v) for v in value]
     if isinstance(value, float):

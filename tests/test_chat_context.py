@@ -25,8 +25,14 @@ class FailingMemory:
     async def search(self, user_id, query, k):
         raise MemoryUnavailable("Qdrant did not answer")
 
+    async def nearest(self, user_id, texts, k):
+        raise MemoryUnavailable("Qdrant did not answer")
+
     async def add(self, user_id, items):
         await self.inner.add(user_id, items)
+
+    async def apply(self, user_id, changes):
+        await self.inner.apply(user_id, changes)
 
 
 def runtime_with(context: Context, *, vm=None, memory=None) -> Runtime[Context]:

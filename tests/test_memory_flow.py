@@ -5,6 +5,7 @@ never duplicates it; a broken memory store never costs the user the answer."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -82,14 +83,66 @@ async def test_a_fact_told_once_is_in_the_next_request_of_that_user_only(setting
     assert state["context"].get("user_memory") == []
 
 
+@pytest.mark.parametrize(
+    "hurt, healed, asked, word",
+    [
+        (
+            "I hurt my left knee last week, it still hurts when I squat",
+            "My knee has healed",
+            "what should I train today?",
+            "knee",
+        ),
+        ("지난주에 왼쪽 무릎을 다쳤어요", "무릎 다 나았어", "오늘 운동 뭐 해야 돼?", "무릎"),
+    ],
+)
+async def test_a_healed_injury_is_retired_and_no_longer_warned_about(settings, llm, memory, hurt, healed, asked, word):
+    deps, events = worker(settings, llm, memory)
+    await handle(request(hurt, request_id="req-hurt"), deps)
+    [kept] = await memory.export(DEMO_USER)
+    assert kept["text"] == hurt  # one fact, kept whole: it names the knee
+    await handle(request(asked, request_id="req-before"), deps)
+    assert word in events.results[-1].final["reply"]
+
+    await handle(request(healed, request_id="req-healed"), deps)
+    assert events.results[-1].meta.remembered == {"saved": 0, "retired": 1}
+    await handle(request(asked, request_id="req-after"), deps)
+    after = events.results[-1]
+    assert after.status == "SUCCEEDED" and word not in after.final["reply"]
+    [audit] = await memory.export(DEMO_USER)
+    assert audit["text"] == hurt and audit["retired_at"] and audit["recalled_at"]  # kept for audit
+
+
+async def test_the_answer_says_when_a_memory_was_said(settings, llm, embeddings, tmp_path):
+    three_weeks_ago = time.time() - 21 * 86400
+    aged = QdrantMemory(
+        collection="user_memory",
+        path=str(tmp_path),
+        embeddings=embeddings,
+        min_score=0.8,
+        clock=lambda: three_weeks_ago,
+    )
+    try:
+        await aged.add(DEMO_USER, [("old:0", "I hurt my left knee last week")])
+        await aged.add(OTHER_USER, [("old:0", "지난주에 왼쪽 무릎을 다쳤어요")])
+        deps, events = worker(settings, llm, aged)
+        await handle(request("what should I train today?", request_id="req-en"), deps)
+        assert 'you told me 3 weeks ago: "I hurt my left knee last week"' in events.results[-1].final["reply"]
+        await handle(request("오늘 운동 뭐 해야 돼?", request_id="req-ko", user_id=OTHER_USER), deps)
+        assert '3주 전에 "지난주에 왼쪽 무릎을 다쳤어요"라고 하셨죠' in events.results[-1].final["reply"]
+    finally:
+        await aged.aclose()
+
+
 @pytest.mark.reliability
 async def test_a_redelivered_request_never_duplicates_its_memories(settings, llm, memory):
     message = "I hurt my left knee last week. I can only train 3 days a week."
-    for _delivery in range(3):
+    for delivery in range(3):
         # A fresh VM claim store each time: the request really runs again, as after a lost claim.
         deps, events = worker(settings, llm, memory, vm=EmbeddedVMApi())
         await handle(request(message, request_id="req-redelivered"), deps)
-        assert events.results[0].meta.remembered == {"saved": 2}
+        # The first delivery saves both facts; the others find them known and change nothing.
+        assert getattr(events.results[0].meta, "remembered", None) == ({"saved": 2} if delivery == 0 else None)
+    assert len(await memory.export(DEMO_USER)) == 2
     everything = await memory.search(DEMO_USER, message, 50)
     assert sorted(m["text"] for m in everything) == ["I can only train 3 days a week", "I hurt my left knee last week"]
 

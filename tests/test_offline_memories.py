@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.llm.offline.memories import MAX_FACTS, extract_memories
+from core.schemas import MemoryEdit
 
 
 @pytest.mark.parametrize(
@@ -36,6 +37,20 @@ from adapters.llm.offline.memories import MAX_FACTS, extract_memories
             ["I can only train 3 days a week at home with dumbbells"],
         ),
         ("회사에서 일이 많아서 주 2회만 운동할 수 있어요", ["주 2회만 운동할 수 있어요"]),
+        # one fact kept whole: the second half alone would lose the knee
+        (
+            "I hurt my left knee last week, it still hurts when I squat.",
+            ["I hurt my left knee last week, it still hurts when I squat"],
+        ),
+        (
+            "지난주에 왼쪽 무릎을 다쳤는데 스쿼트할 때 아직 아파요",
+            ["지난주에 왼쪽 무릎을 다쳤는데 스쿼트할 때 아직 아파요"],
+        ),
+        # ...while facts of different kinds stay apart
+        ("I hurt my knee, I hate running, I train at home", ["I hurt my knee", "I hate running", "I train at home"]),
+        # news that an earlier fact stopped being true (consolidation retires what it names)
+        ("무릎 다 나았어", ["무릎 다 나았어"]),
+        ("My knee has healed, what should I train?", ["My knee has healed"]),
     ],
 )
 def test_durable_facts_are_kept(message, facts):
@@ -79,3 +94,36 @@ def test_repeated_facts_are_kept_once_and_capped():
     )
     facts = extract_memories(message)
     assert facts[:2] == ["I hurt my knee", "I hate running"] and len(facts) == MAX_FACTS
+
+
+KNOWN = [
+    {"id": "knee-en", "text": "I hurt my left knee last week, it still hurts when I squat"},
+    {"id": "knee-ko", "text": "지난주에 왼쪽 무릎을 다쳤어요"},
+    {"id": "back", "text": "허리 디스크가 있어요"},
+    {"id": "home", "text": "I train at home"},
+    {"id": "days", "text": "주 3회 운동해요"},
+]
+
+
+@pytest.mark.parametrize(
+    "message, save, update, retire",
+    [
+        ("My knee has healed", [], [], ["knee-en"]),
+        ("무릎 다 나았어", [], [], ["knee-ko"]),
+        ("이제 허리 괜찮아", [], [], ["back"]),
+        ("I no longer train at home", [], [], ["home"]),
+        ("이제 괜찮아", [], [], []),  # names nothing it could retire
+        ("주 4회 운동해요", [], [MemoryEdit(id="days", text="주 4회 운동해요")], []),  # changed: in place
+        ("I hurt my left knee last week", [], [], []),  # already known, in more words
+        ("어깨가 아파요", ["어깨가 아파요"], [], []),  # new
+    ],
+)
+async def test_consolidation_against_known_memories(llm, message, save, update, retire):
+    notes = (await llm.extract_memories([{"role": "user", "content": message}], KNOWN, None)).value
+    assert (notes.memories_to_save, notes.memories_to_update, notes.memories_to_retire) == (save, update, retire)
+
+
+async def test_news_of_a_change_retires_nothing_it_does_not_name(llm):
+    back_only = [m for m in KNOWN if m["id"] == "back"]
+    notes = (await llm.extract_memories([{"role": "user", "content": "무릎 다 나았어"}], back_only, None)).value
+    assert notes.memories_to_retire == [] and notes.memories_to_save == []  # and the news itself is not a fact

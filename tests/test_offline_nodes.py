@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 from langgraph.runtime import Runtime
 
+from adapters.llm.base import Generated
 from core.errors import ContextMissing, VMAuthError, VMUnavailable
 from graph.context import Context
 from nodes.clarify import clarify
@@ -369,7 +370,8 @@ async def test_remember_stores_the_planned_facts(runtime, memory, snapshot):
         "plan": plan,
     }
     update = await remember(state, runtime)
-    assert update == {"remembered": {"saved": 2}, "usage": []}  # the planner's call already counted
+    assert update["remembered"] == {"saved": 2}
+    assert [c["node"] for c in update["usage"]] == ["remember"]  # the consolidation, nothing known yet
     stored = await memory.search(DEMO_USER, "knee injury", 10)
     assert await recalled(memory, OTHER_USER) == []
     assert stable({"update": update, "stored": stored}) == snapshot
@@ -399,6 +401,94 @@ async def test_remember_is_idempotent_per_request(runtime, memory):
     assert sorted(m["text"] for m in everything) == ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"]
 
 
+async def test_remember_updates_a_restated_fact_in_place(runtime, memory):
+    told = {**request("I hurt my left knee last week", request_id="req-told"), "route": chat_route()}
+    told["plan"] = {**CHAT_PLAN, "memories_to_save": ["I hurt my left knee last week"]}
+    await remember(told, runtime)
+    [before] = await memory.search(DEMO_USER, "knee injury", 10)
+
+    whole = "I hurt my left knee last week, it still hurts when I squat"
+    again = {**request(whole, request_id="req-again"), "route": chat_route()}
+    again["plan"] = {**CHAT_PLAN, "memories_to_save": [whole]}
+    update = await remember(again, runtime)
+    assert update["remembered"] == {"saved": 0, "updated": 1}
+    [after] = await memory.search(DEMO_USER, "knee injury", 10)
+    assert (after["id"], after["text"], after["created_at"]) == (before["id"], whole, before["created_at"])
+
+    # Told a third time, word for word: already known, nothing to do.
+    assert (await remember({**again, "requestId": "req-third"}, runtime))["remembered"] == {"saved": 0}
+    assert len(await memory.search(DEMO_USER, "knee injury", 10)) == 1
+
+
+@pytest.mark.parametrize(
+    "injury, healed",
+    [("지난주에 왼쪽 무릎을 다쳤어요", "무릎 다 나았어"), ("I hurt my left knee last week", "My knee has healed")],
+)
+async def test_remember_retires_a_fact_that_stopped_being_true(runtime, memory, llm, injury, healed):
+    told = {**request(injury, request_id="req-hurt"), "route": chat_route()}
+    told["plan"] = {**CHAT_PLAN, "memories_to_save": [injury, "주 3회 운동해요"]}
+    await remember(told, runtime)
+    [knee] = [m for m in await memory.export(DEMO_USER) if m["text"] == injury]
+
+    plan = (await llm.plan_chat([{"role": "user", "content": healed}])).value
+    update = await remember(
+        {**request(healed, request_id="req-healed"), "route": chat_route(), "plan": plan.model_dump()}, runtime
+    )
+    assert update["remembered"] == {"saved": 0, "retired": 1}
+    assert injury not in [m["text"] for m in await memory.search(DEMO_USER, injury, 10)]  # never recalled again
+    everything = {m["id"]: m for m in await memory.export(DEMO_USER)}
+    assert everything[knee["id"]]["retired_at"] and everything[knee["id"]]["text"] == injury  # kept for audit
+    assert [m["text"] for m in everything.values() if not m["retired_at"]] == ["주 3회 운동해요"]
+
+
+class DecidingModel:
+    """A model whose memory decision is fixed: what a confused or repeating model might answer."""
+
+    def __init__(self, notes):
+        self.notes = notes
+        self.seen = None
+
+    async def extract_memories(self, conversation, known=None, noted=None):
+        self.seen = known
+        return Generated(self.notes, [])
+
+
+async def test_remember_checks_the_models_decision(context, memory):
+    from core.schemas import MemoryEdit, MemoryNotes
+
+    await memory.add(DEMO_USER, [("seed:0", "I train at home"), ("seed:1", "I hate running")])
+    await memory.add(OTHER_USER, [("seed:0", "I hurt my right knee")])
+    [theirs] = await memory.export(OTHER_USER)
+    model = DecidingModel(
+        MemoryNotes(
+            memories_to_save=["i train at  HOME", "I love cycling"],  # the first is known word for word
+            memories_to_update=[MemoryEdit(id=theirs["id"], text="hijacked"), MemoryEdit(id="nope", text="x")],
+            memories_to_retire=[theirs["id"], "nope"],
+        )
+    )
+    state = {**request("I train at home and I love cycling", request_id="req-check"), "route": chat_route()}
+    state["route"]["intent"] = "GENERATE_ROUTINE"
+    update = await remember(state, runtime_with(context, llm=model))
+    assert update["remembered"] == {"saved": 1}  # only the new fact; no id it was not shown
+    assert {m["text"] for m in model.seen} == {"I train at home", "I hate running"}  # this user's only
+    assert sorted(m["text"] for m in await memory.export(DEMO_USER)) == [
+        "I hate running",
+        "I love cycling",
+        "I train at home",
+    ]
+    assert await memory.export(OTHER_USER) == [theirs]
+
+
+async def test_remember_marks_what_was_recalled(runtime, memory):
+    await memory.add(DEMO_USER, [("seed:0", "I train at home")])
+    [recalled] = await memory.search(DEMO_USER, "home training", 5)
+    state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
+    state["context"] = {"user_memory": [recalled], "degraded": []}
+    assert await remember(state, runtime) == {"remembered": {"saved": 0}, "usage": []}
+    [exported] = await memory.export(DEMO_USER)
+    assert exported["recalled_at"] is not None
+
+
 async def test_remember_nothing_to_save_writes_nothing(runtime, memory):
     state = {**request("오늘 운동 뭐 해야 돼?"), "route": chat_route(), "plan": CHAT_PLAN}
     assert await remember(state, runtime) == {"remembered": {"saved": 0}, "usage": []}
@@ -426,7 +516,7 @@ async def test_remember_failure_is_reported_not_raised(context, caplog):
 class StalledMemory:
     """A memory store that never answers."""
 
-    async def add(self, user_id, items):
+    async def nearest(self, user_id, texts, k):
         await asyncio.sleep(60)
 
 

@@ -44,10 +44,14 @@ class ModelProvider(Protocol):
 
     async def update_routine(self, conversation: Conversation, context: dict[str, Any]) -> Generated[RoutineUpdate]: ...
 
-    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
-        """Durable facts (injuries, goals, preferences, equipment, schedule) the user states in
-        the last message, for the `remember` node when no chat plan carries them (GENERATE,
-        UPDATE, CLARIFY). The router model is enough; [] when there are none."""
+    async def extract_memories(
+        self, conversation: Conversation, known: list[dict[str, Any]] | None = None, noted: list[str] | None = None
+    ) -> Generated[MemoryNotes]:
+        """What the last message changes in the user's memory (for the `remember` node): durable
+        facts (injuries, goals, preferences, equipment, schedule) to add, and known memories
+        ({id, text, created_at, updated_at}, the user's nearest) to rewrite or retire, by id.
+        `noted`: the facts a chat plan already found (None: find them in the message). The
+        router model is enough; every list may be empty."""
         ...
 
 

@@ -4,8 +4,10 @@ them, the offline writer quotes them. One place decides which routine is "today'
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from adapters.llm.memory_age import said_ago, said_at
 from core.names import count, exercise_name, readable_code
 
 
@@ -60,13 +62,17 @@ def render_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=1)
 
 
-def render_memory(memories: list[dict[str, Any]]) -> str:
-    """One line per memory, dated (the day it was saved), so "last week" can be placed in time."""
+def render_memory(memories: list[dict[str, Any]], now: datetime | None = None) -> str:
+    """One line per memory with when it was said ("3 weeks ago, 2026-11-05"), so recent facts
+    outweigh old ones and "last week" can be placed in time."""
     if not memories:
         return "(none)"
-    return "\n".join(
-        f"- [{str(m['created_at'])[:10]}] {m['text']}" if m.get("created_at") else f"- {m['text']}" for m in memories
-    )
+    return "\n".join(_dated(m, now) + m["text"] for m in memories)
+
+
+def _dated(memory: dict[str, Any], now: datetime | None) -> str:
+    when = said_at(memory)
+    return f"- (said {said_ago(when, False, now)}, {str(when)[:10]}) " if when else "- "
 
 
 def render_catalog(items: list[dict[str, Any]]) -> str:

@@ -248,13 +248,15 @@ async def test_only_the_envelope_says_whose_data_is_read(ledger):
                 }
             ),
             Reply.answer(f"{OTHER_USER}님의 루틴을 보여 드릴게요."),
+            # The remember step (beside the answer) decides on the planner's facts, naming the other user too.
+            Reply.json({"memories_to_save": [f"I am {OTHER_USER}"], **impostor}, only_for="MemoryNotes"),
         )
         async with worker(vm, gemini, qdrant, events, min_score=0.0) as deps:
             await handle(request(IMPOSTOR_MESSAGE, request_id="req-impostor", user_id=DEMO_USER), deps)
         vm_users = {p.split("/")[3] for _, p in vm.calls if "/users/" in p}
         searches = qdrant.calls_to("POST", r"/collections/user_memory/points/query")
         writes = qdrant.calls_to("PUT", r"/collections/user_memory/points")
-        answer_prompt = gemini.requests[2].user_text
+        [answer_prompt] = [r.user_text for r in gemini.requests if r.schema_title is None]
     ledger.one_result_each(["req-impostor"], events.results)
     assert events.results[0].status == "SUCCEEDED"
     assert vm_users == {DEMO_USER}

@@ -16,6 +16,7 @@ from adapters.llm.context_view import (
     render_memory,
     render_routines,
 )
+from adapters.llm.memory_age import said_ago, said_at
 from adapters.prompts import Prompts, PromptSpec
 
 # The router prompt shows this many labelled examples per intent (all of them feed the offline
@@ -95,17 +96,24 @@ def update_messages(prompts: Prompts, conversation: list[dict[str, str]], contex
     )
 
 
-def memory_messages(prompts: Prompts, conversation: list[dict[str, str]]) -> list[BaseMessage]:
+def memory_messages(
+    prompts: Prompts, conversation: list[dict[str, str]], known: list[dict[str, Any]], noted: list[str] | None
+) -> list[BaseMessage]:
+    """`known` is shown with short ids ("1", "2", …: the provider maps them back), as models copy a
+    short number far more reliably than a UUID."""
     spec = prompts.memory_extraction
     lines = [
-        f"- {json.dumps(e.get('message'), ensure_ascii=False)} → "
-        f"{json.dumps(e.get('memories_to_save'), ensure_ascii=False)}"
+        f"- {json.dumps(e.get('message'), ensure_ascii=False)} with known {json.dumps(e.get('known'), ensure_ascii=False)}"
+        f" → {json.dumps(e.get('decision'), ensure_ascii=False)}"
         for e in spec.examples
     ]
+    shown = [f"- {n}: ({said_ago(said_at(m), False) or 'unknown'}) {m['text']}" for n, m in enumerate(known, start=1)]
     return _messages(
         spec,
-        "Examples (message → memories_to_save):\n" + "\n".join(lines) if lines else None,
+        "Examples (message, known memories → decision):\n" + "\n".join(lines) if lines else None,
         conversation=render_conversation(conversation),
+        noted=render_json(noted) if noted else "(none given: find them in the last message)",
+        known="\n".join(shown) or "(none)",
     )
 
 

@@ -83,14 +83,27 @@ class GeminiProvider:
             PLAN, self._models.plan, ChatPlan, prompting.plan_messages(self._prompts, conversation), generation=False
         )
 
-    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
-        return await self._call_structured(
+    async def extract_memories(
+        self, conversation: Conversation, known: list[dict[str, Any]] | None = None, noted: list[str] | None = None
+    ) -> Generated[MemoryNotes]:
+        known = known or []
+        decided = await self._call_structured(
             REMEMBER,
             self._models.remember,
             MemoryNotes,
-            prompting.memory_messages(self._prompts, conversation),
+            prompting.memory_messages(self._prompts, conversation, known, noted),
             generation=False,
         )
+        # Back from the short ids the prompt showed to the store's; an id not shown is dropped.
+        ids = {str(n): m["id"] for n, m in enumerate(known, start=1)}
+        notes: MemoryNotes = decided.value
+        notes.memories_to_update = [
+            edit.model_copy(update={"id": ids[edit.id.strip()]})
+            for edit in notes.memories_to_update
+            if edit.id.strip() in ids
+        ]
+        notes.memories_to_retire = [ids[i.strip()] for i in notes.memories_to_retire if i.strip() in ids]
+        return decided
 
     async def generate_program(self, conversation: Conversation, context: dict[str, Any]) -> Generated[Program]:
         return await self._call_structured(

@@ -12,6 +12,7 @@ from adapters.llm.context_view import (
     plan_line,
     todays_routine,
 )
+from adapters.llm.memory_age import said_ago, said_at
 from adapters.llm.offline.asks import read_injuries
 from adapters.llm.offline.text import fold
 from core.catalog import loaded_muscles
@@ -120,11 +121,12 @@ def write_answer(conversation: list[dict[str, str]], plan: ChatPlan, context: di
     if plan.action != "GENERAL_ADVICE":
         parts += _topics(message, ko)
     if memories and plan.action != "RECALL_MEMORY":
-        note = memories[0]["text"]
+        note, ago = memories[0]["text"], _ago(memories[0], ko)
         parts.append(
-            f'참고로 전에 "{note}"라고 하셨죠. 통증이 있으면 무게를 낮추고 무리하지 마세요.'
+            f'참고로 {ago or "전에"} "{note}"라고 하셨죠. 통증이 있으면 무게를 낮추고 무리하지 마세요.'
             if ko
-            else f'Keep in mind you told me: "{note}". If it hurts, go lighter and don\'t push through pain.'
+            else f'Keep in mind you told me{" " + ago if ago else ""}: "{note}". '
+            "If it hurts, go lighter and don't push through pain."
         )
     # Sources this answer's own first line already said it could not load are not repeated.
     missing = [s for s in context.get("degraded") or [] if s in SOURCE_NAMES and s != ANSWERED_BY[plan.action]]
@@ -305,7 +307,14 @@ def _recall(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> 
             else "I don't have anything saved about you yet. Tell me about injuries or goals and I'll use them next time."
         )
     head = "전에 말씀해 주신 내용이에요:" if ko else "Here is what you told me before:"
-    return "\n".join([head, *(f"• {m['text']}" for m in memories)])
+    lines = [(m["text"], said_ago(said_at(m), ko)) for m in memories]
+    return "\n".join([head, *(f"• {text} ({ago})" if ago else f"• {text}" for text, ago in lines)])
+
+
+def _ago(memory: dict[str, Any], ko: bool) -> str | None:
+    """ "3주 전에" / "3 weeks ago": when the fact was said, for the sentence that quotes it."""
+    ago = said_ago(said_at(memory), ko)
+    return f"{ago}에" if ko and ago and ago.endswith("전") else ago
 
 
 def _advice(ko: bool, plan: ChatPlan, context: dict[str, Any], message: str) -> str:

@@ -2,19 +2,32 @@
 preferences, equipment, schedule), found by simple rules in Korean and English.
 
 A message is cut into clauses (sentences, commas, Korean "-는데 / -어서" connectives); a clause is
-kept when it states a fact of one of those kinds and is neither a question nor a request. Korean
-connective endings are turned back into a plain sentence ("무릎이 아픈데" → "무릎이 아파요"), so the
-stored memory reads well when it is quoted back later.
+kept when it states a fact of one of those kinds and is neither a question nor a request.
+Neighbouring clauses of one kind in a sentence stay one fact ("I hurt my left knee last week, it
+still hurts when I squat": the second half alone would lose the knee). Korean connective endings
+are turned back into a plain sentence ("무릎이 아픈데" → "무릎이 아파요"), so the stored memory
+reads well when it is quoted back later.
+
+Consolidation against the user's known memories (`consolidate`) compares embeddings: a fact close
+to a known one restates it (nothing to do, or an update in place when it says more), and a fact
+that says an earlier one stopped being true ("다 나았어", "no longer") retires its closest match.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+
+import numpy as np
+
+from core.schemas import MemoryEdit, MemoryNotes
 
 MAX_FACTS = 5
 MIN_CHARS, MAX_CHARS = 4, 200
 
 FACT_CUES = {
+    # First: "my knee doesn't hurt anymore" is news about an injury, not an injury.
+    "change": r"나았|괜찮아졌|이제.{0,12}괜찮|안 아파|더 이상|\bhealed\b|\bno longer\b|\banymore\b|\brecovered\b",
     "injury": r"다쳤|다친|다쳐|부상|통증|아파|아프|아픈|삐었|삐끗|수술|디스크|관절염|염증|"
     r"\bpain|\bhurt|injur|sprain|surgery|tendinitis|tendonitis|\bstrain|dislocat|arthritis|"
     r"\bbad (knee|back|shoulder)",
@@ -29,7 +42,15 @@ FACT_CUES = {
     r"\b\d+ (times|days) (a|per) week|\bweekdays?\b|\bweekends?\b|\bmornings?\b|\bevenings?\b|"
     r"\bafter work\b|\bbefore work\b|\bonly have \d+ ?min",
 }
-_FACT = re.compile("|".join(f"(?:{p})" for p in FACT_CUES.values()), re.IGNORECASE)
+_KINDS = {kind: re.compile(pattern, re.IGNORECASE) for kind, pattern in FACT_CUES.items()}
+CHANGE = _KINDS["change"]
+# Query-to-query cosine of the shipped e5 model: restatements score ~0.95–0.99 ("주 3회" / "주 4회
+# 운동해요" 0.96), related facts ~0.85–0.92 ("무릎 다 나았어" its knee injury 0.92, but "허리
+# 디스크가 있어요" 0.87 too): news of a change retires the closest fact that shares a word with it.
+SAME_FACT = 0.95
+RETIRES = 0.85
+COMMON_WORDS = frozenset({"have", "been", "still", "that", "this", "with", "when", "what", "from"})
+CHANGE_WORDS = "이제 괜찮아 나았어 healed longer anymore recovered"  # their stems say "changed", not what
 
 # Passing states (DOMS, a tired day) and wishes to be told something: not facts worth keeping.
 NOT_A_FACT = re.compile(
@@ -55,25 +76,92 @@ _CLAUSES = re.compile(r"\s*[,;]\s+|(?<=[\uac00-\ud7a3]데)\s+|(?<!에서)(?<=[\u
 def extract_memories(message: str) -> list[str]:
     facts: list[str] = []
     for sentence in _SENTENCES.split(message.strip()):
-        clauses = [c for c in _CLAUSES.split(sentence) if c.strip()]
+        clauses = _clauses(sentence)
         asked = sentence.rstrip().endswith(("?", "？"))
-        for position, clause in enumerate(clauses):
+        run: list[tuple[int, int]] = []  # neighbouring fact clauses of one kind: one fact
+        kind = None
+        for position, (start, end) in enumerate(clauses):
             # In "I hurt my knee, can I squat?" only the last clause carries the question.
-            if asked and position == len(clauses) - 1:
+            this = None if asked and position == len(clauses) - 1 else _kind(sentence[start:end])
+            if this is not None and this == kind:
+                run.append((start, end))
                 continue
-            fact = _as_fact(clause)
-            if fact and fact.casefold() not in (f.casefold() for f in facts):
-                facts.append(fact)
+            _keep(facts, sentence, run)
+            run, kind = ([(start, end)], this) if this is not None else ([], None)
+        _keep(facts, sentence, run)
     return facts[:MAX_FACTS]
 
 
-def _as_fact(clause: str) -> str | None:
+def consolidate(
+    facts: list[str], known: list[dict], similarity: Callable[[list[str], list[str]], np.ndarray]
+) -> MemoryNotes:
+    """Per fact: new (save), a restatement of a known memory (nothing, or an update in place when it
+    says more), or news that a known memory stopped being true (retire the closest it names)."""
+    notes = MemoryNotes()
+    scores = similarity(facts, [m["text"] for m in known]) if facts and known else np.zeros((len(facts), 0))
+    for fact, row in zip(facts, scores, strict=True):
+        if CHANGE.search(fact):
+            about = _stems(fact) - CHANGE_STEMS
+            named = [i for i, m in enumerate(known) if row[i] >= RETIRES and about & _stems(m["text"])]
+            if named:
+                target = known[max(named, key=lambda i: row[i])]["id"]
+                if target not in notes.memories_to_retire:
+                    notes.memories_to_retire.append(target)
+            continue
+        best = int(np.argmax(row)) if len(row) else None
+        if best is not None and row[best] >= SAME_FACT:
+            if not set(_words(fact)) <= set(_words(known[best]["text"])):  # it says more: keep it whole
+                notes.memories_to_update.append(MemoryEdit(id=known[best]["id"], text=fact))
+            continue
+        notes.memories_to_save.append(fact)
+    return notes
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.casefold())
+
+
+def _stems(text: str) -> frozenset[str]:
+    """Content words, roughly: Korean words by their first two syllables (무릎을 → 무릎), other
+    words of four letters or more by their first four (knees → knee), common ones left out."""
+    stems = set()
+    for word in _words(text):
+        if "\uac00" <= word[0] <= "\ud7a3":
+            if len(word) >= 2:
+                stems.add(word[:2])
+        elif len(word) >= 4 and word not in COMMON_WORDS:
+            stems.add(word[:4])
+    return frozenset(stems)
+
+
+CHANGE_STEMS = _stems(CHANGE_WORDS)
+
+
+def _clauses(sentence: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause, separators left out."""
+    spans, start = [], 0
+    for cut in _CLAUSES.finditer(sentence):
+        spans.append((start, cut.start()))
+        start = cut.end()
+    spans.append((start, len(sentence)))
+    return [(a, b) for a, b in spans if sentence[a:b].strip()]
+
+
+def _kind(clause: str) -> str | None:
     text = clause.strip().rstrip(".!。！~ ").strip()
-    if not (MIN_CHARS <= len(text) <= MAX_CHARS):
+    if NOT_A_FACT.search(text) or REQUEST.search(text) or QUESTION.search(text):
         return None
-    if not _FACT.search(text) or NOT_A_FACT.search(text) or REQUEST.search(text) or QUESTION.search(text):
-        return None
-    return _plain_korean(text)
+    return next((kind for kind, cue in _KINDS.items() if cue.search(text)), None)
+
+
+def _keep(facts: list[str], sentence: str, run: list[tuple[int, int]]) -> None:
+    if not run:
+        return
+    text = sentence[run[0][0] : run[-1][1]].strip().rstrip(".!。！~ ").strip()
+    if MIN_CHARS <= len(text) <= MAX_CHARS:
+        fact = _plain_korean(text)
+        if fact.casefold() not in (f.casefold() for f in facts):
+            facts.append(fact)
 
 
 def _plain_korean(text: str) -> str:

@@ -5,6 +5,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import numpy as np
 from langchain_core.messages import AIMessageChunk, HumanMessage, SystemMessage
 
 from adapters.llm.base import Conversation, Generated, usage_record
@@ -27,6 +28,7 @@ class OfflineProvider:
 
             embeddings = shared_embeddings()
         self._prompts = prompts
+        self._embeddings = embeddings
         self._router = IntentRouter(prompts.routing_examples(), embeddings)
         self._streamer = TemplateStreamer()
 
@@ -68,10 +70,20 @@ class OfflineProvider:
         value = update.update_routine(conversation, context)
         return Generated(value, [self._usage("update_routine", conversation, value.model_dump_json(), started)])
 
-    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
+    async def extract_memories(
+        self, conversation: Conversation, known: list[dict[str, Any]] | None = None, noted: list[str] | None = None
+    ) -> Generated[MemoryNotes]:
         started = time.perf_counter()
-        notes = MemoryNotes(memories_to_save=memories.extract_memories(conversation[-1]["content"]))
+        facts = memories.extract_memories(conversation[-1]["content"]) if noted is None else noted
+        # Embeddings are native code: off the event loop, as routing is.
+        notes = await asyncio.to_thread(memories.consolidate, facts, known or [], self._similarity)
         return Generated(notes, [self._usage("remember", conversation, notes.model_dump_json(), started)])
+
+    def _similarity(self, texts: list[str], others: list[str]) -> np.ndarray:
+        """Cosine similarity of every text with every other (symmetric, query-to-query embeddings)."""
+        vectors = np.asarray(self._embeddings.embed_queries([*texts, *others]), dtype=np.float64)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors[: len(texts)] @ vectors[len(texts) :].T
 
     def _usage(self, node: str, conversation: Conversation, output: str, started: float) -> dict:
         return usage_record(
