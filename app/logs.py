@@ -27,6 +27,14 @@ from core.settings import Settings
 # The fields of the request being handled; one dict per request, updated in place as they become
 # known (the intent once routed), so every task of the request sees the same values.
 _request_fields: ContextVar[dict[str, Any] | None] = ContextVar("reppy_request_fields", default=None)
+# The request's telemetry (app.telemetry.Observation), read by the tracing of adapter calls.
+_observation: ContextVar[Any] = ContextVar("reppy_observation", default=None)
+
+
+def current_observation() -> Any:
+    return _observation.get()
+
+
 _hash_key: bytes = secrets.token_bytes(32)  # replaced by LOG_USER_HASH_KEY when it is set
 
 # The fields of a JSON line, in order; `fields` given as `extra=` adds more (the request summary).

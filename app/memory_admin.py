@@ -27,9 +27,9 @@ def memory_command(argv: list[str]) -> int:
     if not args.user.strip():
         parser.error("--user must not be empty")
 
-    from app.cli import _settings
+    from app.command_settings import load_settings
 
-    settings = _settings()
+    settings = load_settings()
     if settings is None:
         return 2
     try:

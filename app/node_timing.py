@@ -7,20 +7,17 @@ ignored. It runs inline (no thread hop) and only on chain events, so it costs ne
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-
-if TYPE_CHECKING:
-    from app.telemetry import Observation
 
 
 class NodeTimer(BaseCallbackHandler):
     run_inline = True
     ignore_llm = ignore_chat_model = ignore_retriever = ignore_agent = ignore_retry = ignore_custom_event = True
 
-    def __init__(self, observation: Observation):
+    def __init__(self, observation: Any):  # app.telemetry.Observation
         self._observation = observation
         self._running: dict[UUID, tuple[str, float]] = {}
 

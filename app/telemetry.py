@@ -21,25 +21,21 @@ from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
-from app.logs import bind_request, user_hash
+from app.logs import _observation, bind_request, user_hash
 
 if TYPE_CHECKING:
-    from app.dependencies import Dependencies
     from app.metrics import MetricsBatch
-    from app.tracing import Tracing
     from core.contracts import ResultEvent
     from core.settings import Settings
 
 log = logging.getLogger("reppy.summary")
 SUMMARY_EVENT = "request.summary"
 
-_observation: ContextVar[Observation | None] = ContextVar("reppy_observation", default=None)
-
 
 class Telemetry:
     """Per process (one per Dependencies): where metrics and spans go; None each when off."""
 
-    def __init__(self, metrics: MetricsBatch | None = None, tracing: Tracing | None = None):
+    def __init__(self, metrics: MetricsBatch | None = None, tracing: Any = None):  # tracing: app.tracing.Tracing
         self.metrics = metrics
         self.tracing = tracing
         self.in_flight = 0
@@ -175,12 +171,8 @@ class Observation:
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "thinking_tokens", "cached_input_tokens")
 
 
-def current_observation() -> Observation | None:
-    return _observation.get()
-
-
 @contextlib.asynccontextmanager
-async def observe_request(raw: Any, deps: Dependencies) -> AsyncIterator[Observation]:
+async def observe_request(raw: Any, deps: Any) -> AsyncIterator[Observation]:  # deps: app.dependencies.Dependencies
     """Around the runner's handling of one delivery: binds the log context, times the graph's
     nodes, and at the end logs the summary line and hands it to metrics and traces."""
     telemetry = deps.telemetry or _NO_TELEMETRY
@@ -252,7 +244,7 @@ def _set_graph_callbacks(observation: Observation):
     return _graph_callbacks.set(NodeTimer(observation))
 
 
-def instrument(deps: Dependencies) -> None:
+def instrument(deps: Any) -> None:  # deps: app.dependencies.Dependencies
     """Called once per Dependencies: telemetry from the settings and — only when traces are on —
     the adapters wrapped in spans."""
     if deps.telemetry is None:

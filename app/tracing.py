@@ -21,12 +21,10 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
-from app.logs import current_node
-from app.telemetry import current_observation
+from app.logs import current_node, current_observation
 from core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from app.dependencies import Dependencies
     from core.settings import Settings
 
 WORKFLOW = "reppy_worker"
@@ -79,7 +77,7 @@ class Tracing:
     def request_spans(self, fields: dict[str, Any]) -> RequestSpans:
         return RequestSpans(self.tracer, fields)
 
-    def instrument(self, deps: Dependencies) -> None:
+    def instrument(self, deps: Any) -> None:  # deps: app.dependencies.Dependencies
         if not isinstance(deps.llm, _TracedModel):
             deps.llm = _TracedModel(deps.llm, deps.settings.LLM_PRICES)
             deps.vm = _TracedVM(deps.vm)
