@@ -41,6 +41,8 @@ class Call:
     conversation: Conversation
     plan: ChatPlan | None = None
     context: dict[str, Any] | None = None
+    known: list[dict[str, Any]] | None = None  # extract_memories: the user's nearest memories shown
+    noted: list[str] | None = None  # extract_memories: the facts the chat plan noted
 
 
 def scripted_usage(node: str) -> dict[str, Any]:
@@ -121,5 +123,7 @@ class ScriptedModel:
     async def update_routine(self, conversation: Conversation, context: dict[str, Any]) -> Generated[RoutineUpdate]:
         return self._generated(Call("update_routine", conversation, context=context))
 
-    async def extract_memories(self, conversation: Conversation) -> Generated[MemoryNotes]:
-        return self._generated(Call("extract_memories", conversation))
+    async def extract_memories(
+        self, conversation: Conversation, known: list[dict[str, Any]] | None = None, noted: list[str] | None = None
+    ) -> Generated[MemoryNotes]:
+        return self._generated(Call("extract_memories", conversation, known=known, noted=noted))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from langgraph.runtime import Runtime
 
+from adapters.memory.base import MemoryChanges
 from core.errors import ContextMissing, LLMError, LLMMalformedOutput, UnclearRequest
 from core.schemas import ChatPlan
 from graph.context import Context
@@ -28,13 +29,19 @@ MIN_CONFIDENCE = 0.6
 
 
 class RecordingMemory:
-    """A user memory that keeps what it is given."""
+    """A user memory that shows the given known memories as the nearest and keeps what it is given."""
 
-    def __init__(self):
-        self.added: list[tuple[str, list[tuple[str, str]]]] = []
+    def __init__(self, known: list[dict[str, Any]] | None = None):
+        self.known = known or []
+        self.asked: list[tuple[str, list[str]]] = []
+        self.applied: list[tuple[str, MemoryChanges]] = []
 
-    async def add(self, user_id, items):
-        self.added.append((user_id, list(items)))
+    async def nearest(self, user_id, texts, k):
+        self.asked.append((user_id, list(texts)))
+        return self.known[:k]
+
+    async def apply(self, user_id, changes):
+        self.applied.append((user_id, changes))
 
 
 def runtime_for(llm: ScriptedModel, memory: Any = None) -> Runtime[Context]:
@@ -228,7 +235,8 @@ async def test_generate_routine_returns_a_program_that_passes_the_checks(snapsho
 
     update = await generate_routine(state, runtime_for(llm))
 
-    assert llm.calls[0].context == state["context"]
+    # The model sees the gathered context and what the router read the user asked (here: nothing stated).
+    assert llm.calls[0].context == {**state["context"], "asked": {}}
     assert update["status"] == "SUCCEEDED" and update["action"] == "GENERATE_PROGRAM"
     assert update["usage"] == [scripted_usage("generate_routine")]
     assert "notes" in update["final"]["program"] and "weight_kg" not in update["final"]["program"]["routines"][1]
@@ -397,16 +405,37 @@ async def test_clarify_offers_what_the_router_leaned_to(proposed, options):
 # --- remember -----------------------------------------------------------------------------------
 
 
-async def test_remember_stores_the_chat_plans_facts_without_a_model_call():
-    llm, memory = ScriptedModel(), RecordingMemory()
+KNOWN = [{"id": "m-1", "text": "주 3회 운동해요", "score": 0.9, "updated_at": "2026-11-01T00:00:00Z"}]
+
+
+async def test_remember_decides_the_chat_plans_facts_against_the_nearest_memories():
+    decision = {"memories_to_save": ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"], "memories_to_retire": ["m-1", "m-9"]}
+    llm, memory = ScriptedModel(memories=[decision]), RecordingMemory(KNOWN)
     plan = {**PLAN, "memories_to_save": ["왼쪽 무릎을 다쳤어요", "  주 3회   운동해요 ", "주 3회 운동해요", "", 7]}
     state = {**request("x", request_id="req-9"), "route": routed("CHAT_RESPONSE"), "plan": plan}
 
     update = await remember(state, runtime_for(llm, memory))
 
-    assert update == {"remembered": {"saved": 2}, "usage": []}
-    assert memory.added == [(DEMO_USER, [("req-9:0", "왼쪽 무릎을 다쳤어요"), ("req-9:1", "주 3회 운동해요")])]
-    assert llm.calls == []
+    # The plan's facts, cleaned, are what the model decides about, beside the user's nearest memories.
+    assert memory.asked == [(DEMO_USER, ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"])]
+    assert [(c.step, c.noted, c.known) for c in llm.calls] == [
+        ("extract_memories", ["왼쪽 무릎을 다쳤어요", "주 3회 운동해요"], KNOWN)
+    ]
+    # A "new" fact already known word for word is not added again; only shown ids are retired.
+    [(user, changes)] = memory.applied
+    assert user == DEMO_USER
+    assert changes == MemoryChanges(add=[("req-9:0", "왼쪽 무릎을 다쳤어요")], retire=["m-1"])
+    assert update == {"remembered": {"saved": 1, "retired": 1}, "usage": [scripted_usage("remember")]}
+
+
+async def test_remember_costs_nothing_when_the_chat_plan_noted_no_fact():
+    llm, memory = ScriptedModel(), RecordingMemory(KNOWN)
+    state = {**request("x"), "route": routed("CHAT_RESPONSE"), "plan": {**PLAN, "memories_to_save": []}}
+
+    update = await remember(state, runtime_for(llm, memory))
+
+    assert llm.calls == [] and memory.asked == [] and memory.applied == []
+    assert update == {"remembered": {"saved": 0}, "usage": []}
 
 
 async def test_remember_asks_the_model_without_a_chat_plan():
@@ -417,8 +446,11 @@ async def test_remember_asks_the_model_without_a_chat_plan():
     update = await remember(state, runtime_for(llm, memory))
 
     assert llm.steps() == ["extract_memories"]
+    # Without a plan the message itself is what the nearest memories are found for.
+    assert memory.asked == [(DEMO_USER, ["허리 디스크가 있어요. 새 루틴 짜줘"])]
     assert update == {"remembered": {"saved": MAX_MEMORIES}, "usage": [scripted_usage("remember")]}
-    assert [key for key, _ in memory.added[0][1]] == [f"req-10:{n}" for n in range(MAX_MEMORIES)]
+    [(_, changes)] = memory.applied
+    assert [key for key, _ in changes.add] == [f"req-10:{n}" for n in range(MAX_MEMORIES)]
 
 
 async def test_remember_reports_a_failed_extraction_with_its_cost():
@@ -429,7 +461,7 @@ async def test_remember_reports_a_failed_extraction_with_its_cost():
         "remembered": {"saved": 0, "error": "LLM_MALFORMED_OUTPUT"},
         "usage": [scripted_usage("remember")],
     }
-    assert memory.added == []
+    assert memory.applied == []
 
 
 async def test_the_scripted_model_refuses_an_unscripted_call():
