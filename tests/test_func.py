@@ -168,14 +168,22 @@ async def test_unpublishable_result_fails_the_invocation(
     assert sorted(e["requestId"] for e in standin.queue_events()) == ["req-pub-1", "req-pub-2"]
 
 
-async def test_invalid_configuration_fails_the_call_without_values(monkeypatch):
+async def test_invalid_configuration_fails_each_request_without_values(monkeypatch, capsys):
     monkeypatch.setattr(func, "_deps", None)
+    monkeypatch.setattr(func, "_config_error", None)
+    monkeypatch.setattr(func, "_failure_results", None)
     monkeypatch.setenv("BATCH_CONCURRENCY", "0")
     monkeypatch.setenv("VM_INTERNAL_TOKEN", "secret-token-value")
     status, body, _ = await invoke(json.dumps(request(CHAT)))
-    assert status == 502 and body["error"]["code"] == "CONFIG_ERROR"
-    assert "BATCH_CONCURRENCY" in body["error"]["message"]
-    assert "secret-token-value" not in json.dumps(body)
+    # No result queue configured: the FAILED result goes where results go then, stdout.
+    [printed] = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert status == 200 and body["error"]["code"] == "CONFIG_ERROR"
+    assert body["outcomes"] == [
+        {"index": 0, "requestId": "req-test-1", "status": "FAILED", "error": "CONFIG_ERROR", "tokens": 0}
+    ]
+    assert printed["status"] == "FAILED" and printed["error"]["code"] == "CONFIG_ERROR"
+    assert "BATCH_CONCURRENCY" in body["error"]["message"] and not printed["error"]["retryable"]
+    assert "secret-token-value" not in json.dumps(body) + json.dumps(printed)
     assert func._deps is None  # nothing half-built is kept
 
 
