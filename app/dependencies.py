@@ -109,13 +109,11 @@ def check_production(settings: Settings) -> None:
         return
     missing = missing_production_settings(settings)
     if missing:
-        error = ConfigError(
+        raise ConfigError(
             "production settings missing: "
             + ", ".join(missing)
             + " (set them, or ALLOW_EMBEDDED_DEFAULTS=true for a demo with the embedded parts)"
         )
-        error.settings = tuple(missing)
-        raise error
 
 
 def _model_provider(settings: Settings) -> ModelProvider:

@@ -168,6 +168,7 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
             "PYTHONPATH": str(REPO),
             "QDRANT_PATH": ":memory:",
             "LLM_PROVIDER": "offline",
+            "ALLOW_EMBEDDED_DEFAULTS": "true",  # the offline model and a local Qdrant, allowed explicitly
             "BATCH_CONCURRENCY": "1",
             "VM_INTERNAL_BASE_URL": vm.base_url,
             "VM_INTERNAL_TOKEN": "sigterm-vm-token",
