@@ -16,6 +16,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -61,7 +63,6 @@ def vm_stub():
 @pytest.fixture(scope="module")
 def fn_server(standin, vm_stub, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("fn")
-    socket_path = workdir / "lsnr.sock"
     env = {
         k: v
         for k, v in os.environ.items()
@@ -69,8 +70,6 @@ def fn_server(standin, vm_stub, tmp_path_factory):
     }
     env.update(
         {
-            "FN_FORMAT": "http-stream",
-            "FN_LISTENER": f"unix:{socket_path}",
             "PYTHONPATH": str(REPO),  # this checkout, not an installed copy
             "QDRANT_PATH": ":memory:",
             "LLM_PROVIDER": "offline",
@@ -89,27 +88,34 @@ def fn_server(standin, vm_stub, tmp_path_factory):
             "ALLOW_EMBEDDED_DEFAULTS": "true",
         }
     )
-    log_file = (workdir / "fdk.log").open("wb")
-    process = subprocess.Popen(
-        [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
-    )
-    try:
-        for _ in range(600):  # bounded: up to ~60 s for the socket
-            if socket_path.exists() or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert process.poll() is None and socket_path.exists(), (workdir / "fdk.log").read_text()
-        with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=120) as client:
-            yield FnCaller(client, workdir / "fdk.log")
-    finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
+    with running_fdk([*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, workdir=workdir) as caller:
+        yield caller
+
+
+@contextmanager
+def running_fdk(command: list[str], *, cwd: Path, env: dict[str, str], workdir: Path) -> Iterator[FnCaller]:
+    """`command`, an fdk server, serving http-stream on a unix socket in `workdir` as the Fn platform
+    runs it; its output in workdir/fdk.log; stopped by PID (SIGTERM, then SIGKILL)."""
+    socket_path, log_path = workdir / "lsnr.sock", workdir / "fdk.log"
+    env = {**env, "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{socket_path}"}
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log_file.close()
+            for _ in range(600):  # bounded: up to ~60 s for the socket
+                if socket_path.exists() or process.poll() is not None:
+                    break
+                time.sleep(0.1)
+            assert process.poll() is None and socket_path.exists(), log_path.read_text()
+            with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=120) as client:
+                yield FnCaller(client, log_path)
+        finally:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
 
 
 class FnCaller:

@@ -11,13 +11,10 @@ Streaming and Vault, all reached through the real clients.
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib.metadata
-import json
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import time
@@ -36,6 +33,7 @@ from tests.standins.oci import OciStandIn
 from tests.standins.oci_identity import OciTestIdentity
 from tests.standins.qdrant import running_qdrant
 from tests.standins.vm import running_stub
+from tests.test_func_server import running_fdk
 
 INSTALLED_BUDGET_MB = 250  # the Function's installed dependencies
 LOCK = REPO / "requirements.txt"
@@ -226,8 +224,6 @@ def test_fn_build_serves_a_request_with_the_production_configuration(fn_image, t
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                 "HOME": str(tmp_path),
                 "PYTHONPATH": f"{fn_image.path('/function')}:{fn_image.path('/python')}",  # the image's ENV
-                "FN_FORMAT": "http-stream",
-                "FN_LISTENER": f"unix:{tmp_path / 'lsnr.sock'}",
                 **identity.resource_principal_env(tmp_path),
                 "OCI_AUTH": "resource_principal",
                 "OCI_RESULT_QUEUE_ID": QUEUE_ID,
@@ -261,43 +257,9 @@ def test_fn_build_serves_a_request_with_the_production_configuration(fn_image, t
 
 
 def serve_one(fn_image: FnBuild, env: dict[str, str], workdir: Path, body: dict) -> httpx.Response:
-    """Starts the ENTRYPOINT (isolated from this venv), serves `body` once, stops it."""
-    socket_path = workdir / "lsnr.sock"
-    log_path = workdir / "fdk.log"
-    command = [
-        sys.executable,
-        "-S",
-        str(fn_image.path("/python/bin/fdk")),
-        str(fn_image.path("/function/func.py")),
-        "handler",
-    ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            command, cwd=fn_image.path("/function"), env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            for _ in range(600):  # bounded: up to ~60 s for the socket
-                if socket_path.exists() or process.poll() is not None:
-                    break
-                time.sleep(0.1)
-            assert process.poll() is None and socket_path.exists(), log_path.read_text()
-            deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=120)
-            headers = {
-                "Fn-Call-Id": "image-call-1",
-                "Fn-Deadline": deadline.isoformat(),
-                "Content-Type": "application/json",
-            }
-            with httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=120) as client:
-                response = client.post(
-                    "http://function/call", content=json.dumps(body, ensure_ascii=False).encode(), headers=headers
-                )
-            assert b"Traceback" not in log_path.read_bytes(), log_path.read_text()
-            return response
-        finally:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+    """Starts the ENTRYPOINT (isolated from this venv: `python -S`), serves `body` once, stops it."""
+    entrypoint = [sys.executable, "-S", str(fn_image.path("/python/bin/fdk")), str(fn_image.path("/function/func.py"))]
+    with running_fdk([*entrypoint, "handler"], cwd=fn_image.path("/function"), env=env, workdir=workdir) as fn:
+        response, _ = fn.call(body, deadline_s=120)
+        assert b"Traceback" not in fn.log_path.read_bytes(), fn.log_path.read_text()
+        return response
