@@ -36,12 +36,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True)
 
     GOOGLE_API_KEY: SecretStr | None = None
-    # OCI Vault secrets that replace GOOGLE_API_KEY / VM_INTERNAL_TOKEN / QDRANT_API_KEY when set:
-    # read once per Function instance with its resource principal (function config is readable by
-    # anyone who can read the function; a secret OCID is not a secret).
-    GOOGLE_API_KEY_SECRET_OCID: str | None = None
-    VM_INTERNAL_TOKEN_SECRET_OCID: str | None = None
-    QDRANT_API_KEY_SECRET_OCID: str | None = None
     GEMINI_MODEL_ROUTER: str = "gemini-2.5-flash"
     GEMINI_MODEL_MAIN: str = "gemini-2.5-pro"
     # gemini when a key is present, offline otherwise (resolved in the validator below).
@@ -98,6 +92,12 @@ class Settings(BaseSettings):
     # private endpoint, or the local stand-ins).
     OCI_QUEUE_ADMIN_ENDPOINT: str | None = None
     OCI_SECRETS_ENDPOINT: str | None = None
+    # OCI Vault secrets that replace GOOGLE_API_KEY / VM_INTERNAL_TOKEN / QDRANT_API_KEY when set:
+    # read once per Function instance with its resource principal (function config is readable by
+    # anyone who can read the function; a secret OCID is not a secret).
+    GOOGLE_API_KEY_SECRET_OCID: str | None = None
+    VM_INTERNAL_TOKEN_SECRET_OCID: str | None = None
+    QDRANT_API_KEY_SECRET_OCID: str | None = None
     # Bound on the SDK's retries of one publish call (the result, or one batch of tokens).
     OCI_PUBLISH_RETRY_S: float = Field(default=6.0, gt=0, le=60)
 
