@@ -1,8 +1,13 @@
 """OCI Function entrypoint: `/python/bin/fdk /function/func.py handler` (see func.yaml).
 
 Thin on purpose: read the body and the invocation deadline, hand the deliveries to
-`app.invocation`, answer with a JSON summary of every request's outcome. HTTP 502 when a result
-could not be published (the batch must come again), 200 otherwise.
+`app.invocation`, answer with a JSON summary of every request's outcome. HTTP 502 when the batch
+must come again (a result could not be published, or a request was left for redelivery), 200
+otherwise.
+
+A configuration error (a production setting missing, an invalid value, a Vault secret that cannot
+be read) answers every delivery with a FAILED result, code CONFIG_ERROR, and touches no model, VM or
+memory: no demo answer ever reaches a user. It is logged once per instance, by setting name.
 
 The dependencies (model provider, VM client, memory, OCI clients) are built on the first
 invocation and reused while the instance stays warm. Nothing heavy is imported before that: not
@@ -35,6 +40,8 @@ FDK_DEFAULT_DEADLINE_S = 30.0  # what fdk itself assumes when Fn-Deadline is mis
 JSON = {"Content-Type": "application/json"}
 
 _deps = None  # built on first use, reused while this instance is warm
+_config_error = None  # why this instance cannot be configured (kept: it will not change while warm)
+_failure_results = None  # where CONFIG_ERROR results go
 _unpublished = None  # results that could not be published, for when their request comes again
 _taken = None  # requestIds this instance has taken on, so a redelivery here is never answered twice
 _invocations: set[asyncio.Task] = set()  # in flight, cancelled on SIGTERM
@@ -44,13 +51,16 @@ SHUTDOWN_GRACE_S = 8.0  # after SIGTERM: time for the cancelled requests to publ
 
 def _dependencies():
     global _deps
+    if _config_error is not None:
+        raise _config_error
     if _deps is None:
-        from app.dependencies import build_dependencies
+        from app.dependencies import build_dependencies, check_production
         from app.logs import configure_logging
-        from core.settings import Settings
+        from app.secrets import settings_with_secrets
 
-        settings = Settings()
+        settings = settings_with_secrets()
         configure_logging(settings)
+        check_production(settings)
         _deps = build_dependencies(settings)
     return _deps
 
@@ -71,9 +81,8 @@ async def _invoke(ctx, data, deadline: float):
     body = _read(data)
     try:
         deps = _dependencies()
-    except Exception as exc:  # configuration: every delivery would fail the same way, so fail the call
-        log.error("cannot start the worker: %s", _describe(exc))
-        return _respond(ctx, 502, {"error": {"code": "CONFIG_ERROR", "message": _describe(exc)}})
+    except Exception as exc:  # configuration: every delivery would fail the same way
+        return await _refuse(ctx, body, exc)
 
     from app.invocation import TakenRequests, UnpublishedResults, run_invocation
 
@@ -85,11 +94,39 @@ async def _invoke(ctx, data, deadline: float):
         deps,
         deadline=deadline,
         reserve_s=settings.DEADLINE_RESERVE_S,
+        min_start_s=settings.DEADLINE_MIN_START_S,
         concurrency=settings.BATCH_CONCURRENCY,
         unpublished=_unpublished,
         taken=_taken,
     )
     return _respond(ctx, report.status_code, report.body())
+
+
+async def _refuse(ctx, body: bytes, exc: Exception):
+    """Every delivery gets a FAILED CONFIG_ERROR result; nothing else runs. An error that may pass
+    (Vault or GetQueue unreachable) is not kept and publishes nothing: the batch comes again (502)."""
+    global _config_error, _failure_results
+    from core.errors import ConfigError
+
+    error = exc if isinstance(exc, ConfigError) else ConfigError(_describe(exc))
+    if error.retryable:
+        log.error("cannot start the worker (will try again): %s", error.message)
+        return _respond(ctx, 502, {"error": error.to_error()})
+    if _config_error is None:
+        log.error("cannot start the worker: %s", error.message)  # once per instance
+        _config_error = error
+    try:
+        if _failure_results is None:
+            from app.oci_emitters import build_result_emitter, read_oci_settings
+
+            _failure_results = build_result_emitter(read_oci_settings())
+    except Exception as publish_error:  # not even the result queue: the batch must come again
+        log.error("cannot publish CONFIG_ERROR results either: %s", _describe(publish_error))
+        return _respond(ctx, 502, {"error": error.to_error()})
+    from app.invocation import answer_config_error
+
+    report = await answer_config_error(body, error, _failure_results)
+    return _respond(ctx, report.status_code, {**report.body(), "error": error.to_error()})
 
 
 def _watch_sigterm() -> None:

@@ -32,12 +32,19 @@ class Dependencies:
 
         instrument(self)
 
-    def context(self) -> Context:
+    def context(self, deadline: float | None = None) -> Context:
+        """The adapters one run uses. With a `deadline` (on the `time.monotonic()` clock), every
+        model and VM call is cut off at it (see app/deadline.py)."""
         from graph.context import Context
 
+        llm, vm = self.llm, self.vm
+        if deadline is not None:
+            from app.deadline import DeadlineModel, DeadlineVM
+
+            llm, vm = DeadlineModel(llm, deadline), DeadlineVM(vm, deadline)
         return Context(
-            llm=self.llm,
-            vm=self.vm,
+            llm=llm,
+            vm=vm,
             memory=self.memory,
             min_confidence=self.settings.ROUTER_MIN_CONFIDENCE,
             catalog_max_searches=self.settings.CATALOG_MAX_SEARCHES,
@@ -91,6 +98,36 @@ def memory_store(settings: Settings) -> UserMemory:
         min_score=settings.MEMORY_MIN_SCORE,
         max_per_user=settings.MEMORY_MAX_PER_USER,
     )
+
+
+def missing_production_settings(settings: Settings) -> list[str]:
+    """Names of the production settings left unset, each of which would silently mean a demo part:
+    the offline model, the demo VM data, a local Qdrant on the Function's read-only disk, events in
+    the function log. Names only, never values."""
+    has_key = bool(_secret(settings.GOOGLE_API_KEY))
+    present = {
+        "GOOGLE_API_KEY": has_key,
+        "LLM_PROVIDER": settings.LLM_PROVIDER == "gemini" or not has_key,  # offline chosen despite a key
+        "VM_INTERNAL_BASE_URL": bool(settings.VM_INTERNAL_BASE_URL),
+        "QDRANT_URL": bool(settings.QDRANT_URL),
+        "OCI_RESULT_QUEUE_ID": bool(settings.OCI_RESULT_QUEUE_ID),
+        "OCI_STREAM_ID": bool(settings.OCI_STREAM_ID),
+    }
+    return [name for name, ok in present.items() if not ok]
+
+
+def check_production(settings: Settings) -> None:
+    """In a Function, the embedded defaults are a configuration error unless ALLOW_EMBEDDED_DEFAULTS
+    allows them: plausible demo answers must never reach real users."""
+    if settings.ALLOW_EMBEDDED_DEFAULTS:
+        return
+    missing = missing_production_settings(settings)
+    if missing:
+        raise ConfigError(
+            "production settings missing: "
+            + ", ".join(missing)
+            + " (set them, or ALLOW_EMBEDDED_DEFAULTS=true for a demo with the embedded parts)"
+        )
 
 
 def _model_provider(settings: Settings) -> ModelProvider:

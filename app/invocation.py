@@ -3,6 +3,9 @@
 
 Each request gets what is left until `deadline - reserve_s` as its timeout, so the runner still has
 `reserve_s` to flush tokens and publish a FAILED/TIMEOUT result before the platform ends the call.
+A request that had to wait for a slot and then has less than `min_start_s` left is not started:
+it stays unclaimed (DEFERRED) and the invocation fails, so the batch comes again; the requests
+that were answered are skipped then by their claim. No request ends as TIMEOUT only because it queued.
 
 The invocation fails (HTTP 502) only when a result could not be published: then the batch must be
 delivered again rather than acknowledged. Bad input does not fail it — a redelivery cannot fix it,
@@ -26,16 +29,21 @@ import logging
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.deliveries import request_id_of, split_deliveries
 from app.dependencies import Dependencies
-from app.runner import handle
-from core.contracts import ResultEvent
+from app.runner import _failed, handle
+from core.contracts import Meta, ResultEvent
+from core.errors import WorkerError
+
+if TYPE_CHECKING:
+    from adapters.emit.base import ResultEmitter
 
 log = logging.getLogger("reppy.invocation")
 
 UNPUBLISHED = "UNPUBLISHED"  # the request ran (or was rejected) but its result could not be published
+DEFERRED = "DEFERRED"  # not started (unclaimed): too little time left after waiting for a slot
 
 
 class UnpublishedResults:
@@ -88,11 +96,21 @@ class InvocationReport:
         return sum(1 for o in self.outcomes if o["status"] == UNPUBLISHED)
 
     @property
+    def deferred(self) -> int:
+        return sum(1 for o in self.outcomes if o["status"] == DEFERRED)
+
+    @property
     def status_code(self) -> int:
-        return 502 if self.unpublished else 200
+        """502 asks for the batch again (fdk passes only 200, 502 and 504 through)."""
+        return 502 if self.unpublished or self.deferred else 200
 
     def body(self) -> dict[str, Any]:
-        return {"count": len(self.outcomes), "unpublished": self.unpublished, "outcomes": self.outcomes}
+        return {
+            "count": len(self.outcomes),
+            "unpublished": self.unpublished,
+            "deferred": self.deferred,
+            "outcomes": self.outcomes,
+        }
 
 
 async def run_invocation(
@@ -101,6 +119,7 @@ async def run_invocation(
     *,
     deadline: float | None = None,
     reserve_s: float = 0.0,
+    min_start_s: float = 0.0,
     concurrency: int = 4,
     unpublished: UnpublishedResults | None = None,
     taken: TakenRequests | None = None,
@@ -114,12 +133,18 @@ async def run_invocation(
 
     async def one(index: int, delivery) -> dict[str, Any]:
         request_id = request_id_of(delivery)
+        queued = gate.locked()
         async with gate:
+            # Measured when the request starts: time spent waiting for the gate is already gone.
+            timeout_s = None if deadline is None else max(0.0, deadline - reserve_s - time.monotonic())
+            if queued and request_id is not None and timeout_s is not None and timeout_s < min_start_s:
+                log.warning(
+                    "request %s: %.1fs left after waiting for a slot; left for redelivery", request_id, timeout_s
+                )
+                return {"index": index, "requestId": request_id, "status": DEFERRED, "error": None, "tokens": 0}
             if request_id is not None and not taken.take(request_id):
                 log.info("request %s delivered again to the instance that took it: skipped", request_id)
                 return {"index": index, "requestId": request_id, "status": "SKIPPED", "error": None, "tokens": 0}
-            # Measured when the request starts: time spent waiting for the gate is already gone.
-            timeout_s = None if deadline is None else max(0.0, deadline - reserve_s - time.monotonic())
             try:
                 outcome = await handle(delivery, deps, timeout_s=timeout_s)
             except Exception as exc:  # publishing the result failed: this delivery must come again
@@ -178,3 +203,20 @@ def _not_published(index: int, request_id: str | None, exc: Exception, kept: Unp
     if isinstance(event, ResultEvent):
         kept.keep(event)
     return {"index": index, "requestId": request_id, "status": UNPUBLISHED, "error": code, "tokens": 0}
+
+
+async def answer_config_error(body: bytes, error: WorkerError, results: ResultEmitter) -> InvocationReport:
+    """The instance cannot be configured: every delivery with a readable requestId gets a FAILED
+    result carrying `error`, and nothing else happens — no claim, no model, VM or memory call. (A
+    redelivery is answered again; consumers dedupe results by requestId.)"""
+    outcomes = []
+    for index, delivery in enumerate(split_deliveries(body)):
+        request_id = request_id_of(delivery)
+        outcome = {"index": index, "requestId": request_id, "status": "FAILED", "error": error.code, "tokens": 0}
+        if request_id is not None:
+            try:
+                await results.emit_result(_failed(request_id, error.to_error(), Meta(), {}))
+            except Exception as exc:
+                outcome = _not_published(index, request_id, exc, UnpublishedResults())
+        outcomes.append(outcome)
+    return InvocationReport(outcomes)

@@ -30,6 +30,9 @@ from core.usage import summarize_usage
 log = logging.getLogger("reppy.runner")
 
 CANCELLED = {"code": "CANCELLED", "message": "processing was cancelled", "retryable": True}
+# Model and VM calls are cut off this long before the request's own timeout, so the call's typed
+# error (LLM_TIMEOUT, VM_UNAVAILABLE) wins the race with the blanket TIMEOUT.
+CALL_MARGIN_S = 0.25
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,9 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
         return await _reject(exc, deps)
 
     request_id = request.requestId
+    # Every model and VM call of the run gets what is left until its timeout (app/deadline.py). Not
+    # the claim: one refused here unsent would be answered FAILED, then claimed afresh on redelivery.
+    context = deps.context(None if timeout_s is None else time.monotonic() + max(0.0, timeout_s - CALL_MARGIN_S))
     try:
         claimed = await deps.vm.claim(request_id)
     except WorkerError as exc:
@@ -71,7 +77,7 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
         log.info("request %s already claimed elsewhere: skipped", request_id)
         return Outcome(request_id, "SKIPPED")
 
-    run = _Run(request, deps)
+    run = _Run(request, deps, context)
     try:
         async with asyncio.timeout(timeout_s):
             await run.execute()
@@ -107,9 +113,10 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
 class _Run:
     """One claimed request going through the graph."""
 
-    def __init__(self, request: WorkerRequest, deps: Dependencies):
+    def __init__(self, request: WorkerRequest, deps: Dependencies, context=None):
         self.request = request
         self.deps = deps
+        self.context = context if context is not None else deps.context()
         self.state: dict[str, Any] = {}
         self.seq = 0
         self.started = time.perf_counter()
@@ -119,7 +126,7 @@ class _Run:
 
         stream = graph.astream(
             self.request.model_dump(),
-            context=self.deps.context(),
+            context=self.context,
             stream_mode=["messages", "values"],
         )
         async for mode, payload in stream:

@@ -107,6 +107,8 @@ def first_request(gemini_url: str, vm_url: str) -> dict[str, Any]:
             "VM_INTERNAL_TOKEN": VM_TOKEN,
             "QDRANT_PATH": str(Path(tmp) / "qdrant"),
             "LOG_LEVEL": "WARNING",
+            # A local Qdrant and events on stdout: embedded parts a Function refuses unless allowed.
+            "ALLOW_EMBEDDED_DEFAULTS": "true",
         }
         done = subprocess.run(
             [sys.executable, "-m", "bench.cold_start", str(out)],

@@ -88,8 +88,18 @@ class Settings(BaseSettings):
     OCI_REGION: str | None = None
     # The stream pool's messages endpoint (StreamClient has no regional default).
     OCI_STREAM_ENDPOINT: str | None = None
-    # The queue's messages endpoint; unset → the region's default.
+    # The queue's messages endpoint; unset → looked up once with GetQueue (its messagesEndpoint).
     OCI_QUEUE_ENDPOINT: str | None = None
+    # Control-plane hosts for GetQueue and Vault secrets; unset → the region's (set them for a
+    # private endpoint, or the local stand-ins).
+    OCI_QUEUE_ADMIN_ENDPOINT: str | None = None
+    OCI_SECRETS_ENDPOINT: str | None = None
+    # OCI Vault secrets that replace GOOGLE_API_KEY / VM_INTERNAL_TOKEN / QDRANT_API_KEY when set:
+    # read once per Function instance with its resource principal (function config is readable by
+    # anyone who can read the function; a secret OCID is not a secret).
+    GOOGLE_API_KEY_SECRET_OCID: str | None = None
+    VM_INTERNAL_TOKEN_SECRET_OCID: str | None = None
+    QDRANT_API_KEY_SECRET_OCID: str | None = None
     # Bound on the SDK's retries of one publish call (the result, or one batch of tokens).
     OCI_PUBLISH_RETRY_S: float = Field(default=6.0, gt=0, le=60)
 
@@ -97,6 +107,12 @@ class Settings(BaseSettings):
     # stops DEADLINE_RESERVE_S before the invocation deadline so a TIMEOUT result still goes out.
     BATCH_CONCURRENCY: int = Field(default=4, ge=1, le=32)
     DEADLINE_RESERVE_S: float = Field(default=10.0, ge=0, le=120)
+    # A request that had to wait for a slot starts only with at least this long left before the
+    # reserve; otherwise it is left unclaimed for the batch's redelivery.
+    DEADLINE_MIN_START_S: float = Field(default=60.0, ge=0, le=300)
+    # In an OCI Function, the embedded demo parts (offline model, demo VM data, local Qdrant, JSON
+    # lines) are a configuration error unless this allows them (demos only).
+    ALLOW_EMBEDDED_DEFAULTS: bool = False
 
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # Unset: json inside an OCI Function, text elsewhere (docs/operations.md).

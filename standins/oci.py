@@ -1,7 +1,16 @@
-"""A local stand-in for the two OCI data-plane calls the worker makes, on 127.0.0.1:
+"""A local stand-in for the OCI calls the worker makes, on 127.0.0.1, one listening port per host:
 
-    POST /20180418/streams/{streamId}/messages   Streaming PutMessages
-    POST /20210201/queues/{queueId}/messages     Queue PutMessages
+    messages host (`endpoint`):
+        POST /20180418/streams/{streamId}/messages   Streaming PutMessages
+        POST /20210201/queues/{queueId}/messages     Queue PutMessages
+    queue control plane (`queue_admin_endpoint`, like https://messaging.{region}.oci.oraclecloud.com):
+        GET  /20210201/queues/{queueId}              Queue GetQueue → its messagesEndpoint (`endpoint`)
+    Vault secrets (`secrets_endpoint`, like https://secrets.vaults.{region}.oci.oraclecloud.com):
+        GET  /20190301/secretbundles/{secretId}      Secrets GetSecretBundle (the CURRENT version)
+
+PutMessages sent to the control-plane host is refused (404): "You must use the messages endpoint to
+produce messages" (QueueClient.put_messages docstring, oci 2.189.0; read 2026-11-26). What the real
+host answers there is not documented; any refusal makes the point.
 
 It speaks their wire protocol: it checks each request's OCI HTTP signature (the signing string
 rebuilt from the listed headers, verified with the test identity's public key; the body digest
@@ -21,6 +30,7 @@ import json
 import re
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +41,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 STREAM_PATH = re.compile(r"^/20180418/streams/([^/]+)/messages$")
 QUEUE_PATH = re.compile(r"^/20210201/queues/([^/]+)/messages$")
+GET_QUEUE_PATH = re.compile(r"^/20210201/queues/([^/?]+)$")
+SECRET_BUNDLE_PATH = re.compile(r"^/20190301/secretbundles/([^/?]+)(?:\?(.*))?$")
+SECRET_BUNDLE_PARAMS = {"versionNumber", "secretVersionName", "stage"}
 MAX_CLOCK_SKEW_S = 300
 ERROR_CODES = {
     400: "InvalidParameter",
@@ -68,11 +81,12 @@ class QueueMessage:
 
 @dataclass(frozen=True)
 class Call:
-    service: str  # "stream" | "queue" | "other"
+    service: str  # "stream" | "queue" | "queue-admin" | "secrets" | "other"
     path: str
     status: int
     key_id: str | None
     entries: int
+    host: str = "messages"  # which listening host took the call: messages | queue-admin | secrets
 
 
 EntryFilter = Callable[[int, StreamMessage], bool]  # (index in the call, message) → reject it?
@@ -89,15 +103,19 @@ class OciStandIn(ThreadingHTTPServer):
         self.stream: list[StreamMessage] = []
         self.queue: list[QueueMessage] = []
         self.calls: list[Call] = []
-        self._statuses: dict[str, list[int]] = {"stream": [], "queue": []}
-        self._always: dict[str, int | None] = {"stream": None, "queue": None}
+        services = ("stream", "queue", "queue-admin", "secrets")
+        self._statuses: dict[str, list[int]] = {s: [] for s in services}
+        self._always: dict[str, int | None] = dict.fromkeys(services)
         self._entry_filters: list[EntryFilter] = []
-        self._stalls: dict[str, list[float]] = {"stream": [], "queue": []}
+        self._stalls: dict[str, list[float]] = {s: [] for s in services}
         self.stalls_started = 0  # stalled calls so far (a test waits for one to be under way)
         self.entry_failures_served = 0  # PutMessages calls that had entries rejected on purpose
         self._offsets = {str(p): itertools.count() for p in range(partitions)}
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
+        self.queues: dict[str, dict] = {}  # GetQueue answers by queue OCID (`add_queue`)
+        self.secrets: dict[str, bytes] = {}  # secret values by secret OCID (`add_secret`)
+        self._hosts = {name: _Host(self, name) for name in ("queue-admin", "secrets")}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -106,14 +124,57 @@ class OciStandIn(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
 
+    @property
+    def queue_admin_endpoint(self) -> str:
+        return self._hosts["queue-admin"].endpoint
+
+    @property
+    def secrets_endpoint(self) -> str:
+        return self._hosts["secrets"].endpoint
+
     def start(self) -> OciStandIn:
-        self._thread = threading.Thread(target=self.serve_forever, name="oci-standin", daemon=True)
+        # A short poll interval: `stop` waits for each host's serve loop to notice.
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), name="oci-standin", daemon=True)
         self._thread.start()
+        for host in self._hosts.values():
+            threading.Thread(target=host.serve_forever, args=(0.05,), name=f"oci-{host.name}", daemon=True).start()
         return self
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        for server in (self, *self._hosts.values()):
+            server.shutdown()
+            server.server_close()
+
+    # -- resources -----------------------------------------------------------------------------
+
+    def add_queue(self, queue_id: str, compartment_id: str = "ocid1.compartment.oc1..standin") -> None:
+        """A queue GetQueue knows, its messagesEndpoint this stand-in's messages host. Fields of the
+        Queue resource (Queue API 20210201; `oci.queue.models.Queue`, oci 2.189.0)."""
+        created = _iso(time.time())
+        with self.lock:
+            self.queues[queue_id] = {
+                "id": queue_id,
+                "compartmentId": compartment_id,
+                "displayName": "reppy-results",
+                "timeCreated": created,
+                "timeUpdated": created,
+                "lifecycleState": "ACTIVE",
+                "lifecycleDetails": None,
+                "messagesEndpoint": self.endpoint,
+                "retentionInSeconds": 86400,
+                "visibilityInSeconds": 30,
+                "timeoutInSeconds": 20,
+                "deadLetterQueueDeliveryCount": 0,
+                "customEncryptionKeyId": None,
+                "channelConsumptionLimit": 100,
+                "freeformTags": {},
+                "definedTags": {},
+                "systemTags": {},
+            }
+
+    def add_secret(self, secret_id: str, value: str | bytes) -> None:
+        with self.lock:
+            self.secrets[secret_id] = value.encode() if isinstance(value, str) else value
 
     # -- scripting ---------------------------------------------------------------------------
 
@@ -135,7 +196,7 @@ class OciStandIn(ThreadingHTTPServer):
     def clear_faults(self) -> None:
         """Back to normal: no scripted statuses, stalls or entry failures left."""
         with self.lock:
-            for service in ("stream", "queue"):
+            for service in self._statuses:
                 self._statuses[service].clear()
                 self._stalls[service].clear()
                 self._always[service] = None
@@ -212,13 +273,76 @@ class OciStandIn(ThreadingHTTPServer):
             self.calls.append(call)
 
 
+class _Host(ThreadingHTTPServer):
+    """Another host of the stand-in (its own port), sharing the stand-in's state and handler."""
+
+    daemon_threads = True
+
+    def __init__(self, standin: OciStandIn, name: str):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.standin = standin
+        self.name = name
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
 class _Handler(BaseHTTPRequestHandler):
-    server: OciStandIn
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # headers and body are separate writes; see standins/gemini.py
 
     def log_message(self, fmt: str, *args) -> None:  # quiet: tests read `calls` instead
         pass
+
+    @property
+    def standin(self) -> OciStandIn:
+        return getattr(self.server, "standin", self.server)
+
+    @property
+    def host(self) -> str:
+        return getattr(self.server, "name", "messages")
+
+    def do_GET(self) -> None:
+        queue_match, secret_match = GET_QUEUE_PATH.match(self.path), SECRET_BUNDLE_PATH.match(self.path)
+        service = "queue-admin" if queue_match else "secrets" if secret_match else "other"
+        key_id, problem = self._verify_signature(b"")
+        if problem:
+            return self._error(service, 401, problem, key_id)
+        if service != self.host:  # e.g. GetQueue sent to the messages host
+            return self._error(service, 404, f"no such resource on the {self.host} host", key_id)
+        status = self.standin._scripted_status(service)
+        if status is not None:
+            return self._error(service, status, "scripted failure", key_id)
+        if queue_match:
+            answer = self.standin.queues.get(queue_match.group(1))
+        else:
+            params = dict(urllib.parse.parse_qsl(secret_match.group(2) or ""))
+            if set(params) - SECRET_BUNDLE_PARAMS or params.get("stage", "CURRENT") not in ("CURRENT", "LATEST"):
+                return self._error(service, 400, f"unsupported query {sorted(params)}", key_id)
+            answer = self._secret_bundle(secret_match.group(1))
+        if answer is None:
+            return self._error(service, 404, "Authorization failed or requested resource not found.", key_id)
+        self.standin._record(Call(service, self.path, 200, key_id, 0, self.host))
+        self._send(200, answer)
+
+    def _secret_bundle(self, secret_id: str) -> dict | None:
+        """A SecretBundle (Secrets API 20190301; `oci.secrets.models.SecretBundle`, oci 2.189.0)."""
+        value = self.standin.secrets.get(secret_id)
+        if value is None:
+            return None
+        return {
+            "secretId": secret_id,
+            "timeCreated": _iso(time.time() - 3600),
+            "versionNumber": 1,
+            "versionName": None,
+            "secretBundleContent": {"contentType": "BASE64", "content": base64.b64encode(value).decode()},
+            "timeOfDeletion": None,
+            "timeOfExpiry": None,
+            "stages": ["CURRENT", "LATEST"],
+            "metadata": None,
+        }
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -229,10 +353,12 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(service, 401, problem, key_id)
         if service == "other":
             return self._error(service, 404, "no such resource", key_id)
-        stall = self.server._scripted_stall(service)
+        if self.host != "messages":
+            return self._error(service, 404, "PutMessages must go to the queue's messages endpoint", key_id)
+        stall = self.standin._scripted_stall(service)
         if stall:
             time.sleep(stall)
-        status = self.server._scripted_status(service)
+        status = self.standin._scripted_status(service)
         if status is not None:
             return self._error(service, status, "scripted failure", key_id)
         try:
@@ -242,15 +368,15 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError("messages must be a non-empty list")
             if stream_match:
                 decoded = [(_b64_text(m.get("key")), _b64_bytes(m["value"])) for m in messages]
-                answer = self.server._put_stream(stream_match.group(1), decoded)
+                answer = self.standin._put_stream(stream_match.group(1), decoded)
             else:
                 contents = [m["content"] for m in messages]
                 if not all(isinstance(c, str) and c for c in contents):
                     raise ValueError("content must be a non-empty string")
-                answer = self.server._put_queue(queue_match.group(1), contents)
+                answer = self.standin._put_queue(queue_match.group(1), contents)
         except (ValueError, KeyError, TypeError, binascii.Error) as exc:
             return self._error(service, 400, f"invalid body: {exc}", key_id)
-        self.server._record(Call(service, self.path, 200, key_id, len(messages)))
+        self.standin._record(Call(service, self.path, 200, key_id, len(messages), self.host))
         self._send(200, answer)
 
     def _verify_signature(self, body: bytes) -> tuple[str | None, str | None]:
@@ -271,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 lines.append(f"{name}: {self.headers[name]}")
         try:
-            self.server.public_key.verify(
+            self.standin.public_key.verify(
                 base64.b64decode(params.get("signature", "")),
                 "\n".join(lines).encode(),
                 padding.PKCS1v15(),
@@ -289,7 +415,7 @@ class _Handler(BaseHTTPRequestHandler):
         return key_id, None
 
     def _error(self, service: str, status: int, message: str, key_id: str | None) -> None:
-        self.server._record(Call(service, self.path, status, key_id, 0))
+        self.standin._record(Call(service, self.path, status, key_id, 0, self.host))
         self._send(status, {"code": ERROR_CODES.get(status, "InternalServerError"), "message": message})
 
     def _send(self, status: int, payload: dict) -> None:

@@ -4,7 +4,6 @@ the process."""
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import signal
 import subprocess
@@ -41,19 +40,10 @@ def stop(process: subprocess.Popen, *, grace_s: float = 10.0, group: bool = Fals
 
 
 def fdk_command() -> list[str]:
-    """The installed `fdk` console script's entry point, run with this interpreter (not a shim).
-
-    fdk installs uvloop's loop policy whenever uvloop is importable (here it comes with the dev
-    server's langgraph-api; the function image has none), then calls asyncio.get_event_loop(),
-    which uvloop >= 0.22 refuses without a current loop. Setting one first changes nothing else."""
-    [entry] = [e for e in importlib.metadata.entry_points(group="console_scripts") if e.name == "fdk"]
-    module, function = entry.value.split(":")
-    return [
-        sys.executable,
-        "-c",
-        f"import asyncio, sys, fdk; asyncio.set_event_loop(asyncio.new_event_loop()); "
-        f"from {module} import {function}; sys.exit({function}())",
-    ]
+    """The installed `fdk` console script, exactly as docs/deploy.md runs it (the script itself, not a
+    pyenv shim, so its PID is the server's). The dev venv has uvloop (langgraph-api), and fdk installs
+    its loop policy: the pinned uvloop<0.22 is what lets it start, and this shows it does."""
+    return [str(Path(sys.executable).with_name("fdk"))]
 
 
 @dataclass
@@ -64,24 +54,13 @@ class Function:
 
 
 @contextmanager
-def running_function(workdir: Path, **settings: str) -> Iterator[Function]:
-    """`fdk func.py handler` as the Fn platform runs it (http-stream on a unix socket in `workdir`),
-    offline with Qdrant in memory, with `settings` on top; stopped on exit."""
-    socket = workdir / "lsnr.sock"
-    env = clean_env(
-        **{
-            "FN_FORMAT": "http-stream",
-            "FN_LISTENER": f"unix:{socket}",
-            "QDRANT_PATH": ":memory:",
-            "LLM_PROVIDER": "offline",
-            **settings,
-        }
-    )
-    log = workdir / "fdk.log"
+def running_fdk(command: list[str], *, cwd: Path, env: dict[str, str], workdir: Path) -> Iterator[Function]:
+    """`command`, an fdk server, serving http-stream on a unix socket in `workdir` as the Fn platform
+    runs it; its output in workdir/fdk.log; stopped by PID on exit."""
+    socket, log = workdir / "lsnr.sock", workdir / "fdk.log"
+    env = {**env, "FN_FORMAT": "http-stream", "FN_LISTENER": f"unix:{socket}"}
     with log.open("wb") as log_file:
-        process = subprocess.Popen(
-            [*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:
         for _ in range(600):  # bounded: up to ~60 s for the socket
             if socket.exists() or process.poll() is not None:
@@ -91,3 +70,21 @@ def running_function(workdir: Path, **settings: str) -> Iterator[Function]:
         yield Function(process, socket, log)
     finally:
         stop(process)
+
+
+@contextmanager
+def running_function(workdir: Path, **settings: str) -> Iterator[Function]:
+    """`fdk func.py handler` from this checkout, offline with Qdrant in memory — a demo set-up,
+    allowed explicitly (ALLOW_EMBEDDED_DEFAULTS) — with `settings` on top; stopped on exit."""
+    env = clean_env(
+        **{
+            "QDRANT_PATH": ":memory:",
+            "LLM_PROVIDER": "offline",
+            "ALLOW_EMBEDDED_DEFAULTS": "true",
+            # Requests queued behind others in a test's short deadline still start.
+            "DEADLINE_MIN_START_S": "1",
+            **settings,
+        }
+    )
+    with running_fdk([*fdk_command(), "func.py", "handler"], cwd=REPO, env=env, workdir=workdir) as function:
+        yield function

@@ -1,9 +1,8 @@
-"""What the Fn CLI builds from: func.yaml, requirements.txt and the build context."""
+"""What the Fn CLI builds from: func.yaml, the Dockerfile and the build context (the lock: tests/test_image.py)."""
 
 from __future__ import annotations
 
 import inspect
-import tomllib
 
 import yaml
 
@@ -47,8 +46,8 @@ def test_func_yaml_matches_the_fn_func_file_schema():
     for key, value in spec.items():
         assert isinstance(value, FUNC_FILE_FIELDS[key]) and not isinstance(value, bool), key
     assert spec["schema_version"] == 20180708
-    assert spec["runtime"] == "python"
-    assert spec["build_image"] == "fnproject/python:3.11-dev" and spec["run_image"] == "fnproject/python:3.11"
+    assert spec["runtime"] == "docker"  # built from ./Dockerfile
+    assert "build_image" not in spec and "run_image" not in spec and "entrypoint" not in spec  # the Dockerfile's
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in spec["config"].items())  # map[string]string
 
 
@@ -59,21 +58,16 @@ def test_func_yaml_limits_fit_oci_functions():
 
 
 def test_entrypoint_names_an_async_handler_in_func_py():
+    import json
+
     import func
 
-    binary, path, entry = func_file()["entrypoint"].split()
+    [line] = [x for x in (REPO / "Dockerfile").read_text().splitlines() if x.startswith("ENTRYPOINT ")]
+    binary, path, entry = json.loads(line.removeprefix("ENTRYPOINT "))
     assert (binary, path) == ("/python/bin/fdk", "/function/func.py")
     assert (REPO / "func.py").is_file()
     assert inspect.iscoroutinefunction(getattr(func, entry))
     assert list(inspect.signature(getattr(func, entry)).parameters) == ["ctx", "data"]  # fdk calls (ctx, data=…)
-
-
-def test_requirements_txt_is_the_runtime_dependencies_plus_oci():
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["oci"])
-    lines = (REPO / "requirements.txt").read_text().splitlines()
-    listed = {line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")}
-    assert listed == wanted
 
 
 def test_build_context_leaves_out_secrets_and_tests():

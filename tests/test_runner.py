@@ -121,10 +121,23 @@ async def test_timeout_is_a_failed_result(deps, events, monkeypatch):
     async def slow(*args):
         await asyncio.sleep(5)
 
-    monkeypatch.setattr(deps.vm, "get_active_routines", slow)
+    # Memory search is not one of the calls cut at the deadline: the run's own timeout ends it.
+    monkeypatch.setattr(deps.memory, "search", slow)
     await handle(request("오늘 운동 뭐 해야 돼?"), deps, timeout_s=0.5)
     result = only_result(events)
     assert result.status == "FAILED" and result.error.code == "TIMEOUT" and result.error.retryable
+
+
+async def test_a_slow_vm_call_is_cut_at_the_deadline_with_its_own_error(deps, events, monkeypatch):
+    async def slow(*args):
+        await asyncio.sleep(5)
+
+    monkeypatch.setattr(deps.vm, "get_active_routines", slow)
+    await handle(request("오늘 운동 뭐 해야 돼?"), deps, timeout_s=0.5)
+    result = only_result(events)
+    # The VM call ends at the deadline (the answer goes on without routines); the model call after
+    # it has no time left and fails with its own typed, retryable error.
+    assert result.status == "FAILED" and result.error.code == "LLM_TIMEOUT" and result.error.retryable
 
 
 async def test_concurrent_requests_keep_their_own_tokens(deps, events):

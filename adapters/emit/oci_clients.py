@@ -79,6 +79,52 @@ def queue_client(credentials: OciCredentials, endpoint: str | None, *, timeout: 
     return _client(oci.queue.QueueClient, credentials, **kwargs)
 
 
+def queue_messages_endpoint(
+    credentials: OciCredentials,
+    queue_id: str,
+    *,
+    admin_endpoint: str | None,
+    timeout: tuple[float, float],
+    retry_s: float = 5.0,
+) -> str:
+    """The queue's own messages endpoint (GetQueue → messagesEndpoint). PutMessages must go there:
+    "You must use the messages endpoint to produce messages. The messages endpoint may be different
+    for different queues. Use GetQueue to find the queue's messagesEndpoint." (QueueClient.put_messages
+    docstring, oci 2.189.0, and the OCI CLI's `queue messages put-messages` reference; read 2026-11-26)."""
+    import oci
+
+    kwargs: dict[str, Any] = {"timeout": timeout}
+    if admin_endpoint:
+        kwargs["service_endpoint"] = admin_endpoint
+    elif not credentials.config.get("region"):
+        raise ConfigError("OCI_QUEUE_ENDPOINT is unset and no region is known to look it up: set OCI_REGION")
+    client = _client(oci.queue.QueueAdminClient, credentials, **kwargs)
+    try:
+        queue = client.get_queue(queue_id, retry_strategy=bounded_retry(retry_s)).data
+    except oci.exceptions.ServiceError as exc:
+        raise ConfigError(
+            f"GetQueue for OCI_RESULT_QUEUE_ID failed (HTTP {exc.status} {exc.code}): set OCI_QUEUE_ENDPOINT, "
+            "or allow the function to read the queue",
+            retryable=exc.status == 429 or exc.status >= 500,
+        ) from None
+    except Exception as exc:  # connection errors: another instance start may do better
+        raise ConfigError(f"GetQueue for OCI_RESULT_QUEUE_ID failed ({type(exc).__name__})", retryable=True) from None
+    if not queue.messages_endpoint:
+        raise ConfigError("GetQueue returned no messagesEndpoint for OCI_RESULT_QUEUE_ID: set OCI_QUEUE_ENDPOINT")
+    return queue.messages_endpoint
+
+
+def secrets_client(credentials: OciCredentials, endpoint: str | None, *, timeout: tuple[float, float]):
+    import oci
+
+    kwargs: dict[str, Any] = {"timeout": timeout}
+    if endpoint:
+        kwargs["service_endpoint"] = endpoint
+    elif not credentials.config.get("region"):
+        raise ConfigError("Vault secrets are configured but no region is known: set OCI_REGION")
+    return _client(oci.secrets.SecretsClient, credentials, **kwargs)
+
+
 def _client(cls, credentials: OciCredentials, **kwargs):
     import oci
 

@@ -158,7 +158,8 @@ async def test_a_batch_redelivered_after_a_502_never_answers_a_lost_claim_twice(
         QUEUE_ID,
         retry_strategy=bounded_retry(0.5, base_sleep_s=0.02),
     )
-    one_at_a_time = settings.model_copy(update={"BATCH_CONCURRENCY": 1})
+    # One at a time; fdk's fixture gives the call 30 s, so A may start with less than the production minimum.
+    one_at_a_time = settings.model_copy(update={"BATCH_CONCURRENCY": 1, "DEADLINE_MIN_START_S": 1.0})
     monkeypatch.setattr(
         func,
         "_deps",
