@@ -11,7 +11,7 @@ import pytest
 from app.runner import handle
 from standins.gemini import Reply
 from tests.conftest import request
-from tests.gemini_support import by_schema, gemini, gemini_deps, memories  # noqa: F401 - fixtures
+from tests.gemini_support import by_schema, memories
 
 pytestmark = pytest.mark.integration
 
