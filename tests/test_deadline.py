@@ -9,7 +9,6 @@ import time
 
 import pytest
 
-from adapters.emit.jsonl import CollectingEmitter
 from adapters.vm_api.embedded import EmbeddedVMApi
 from adapters.vm_api.http import HttpVMApi
 from app.dependencies import build_dependencies
@@ -17,7 +16,8 @@ from app.invocation import TakenRequests, run_invocation
 from app.runner import handle
 from standins.slow_vm import SlowVMStub
 from tests.conftest import request
-from tests.gemini_support import gemini, gemini_deps, route  # noqa: F401
+from tests.emitters import CollectingEmitter
+from tests.gemini_support import route
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
 TOKEN = "deadline-test-token"
