@@ -94,8 +94,9 @@ def _timed_import(modules: list[str]) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def first_request(gemini_url: str, vm_url: str) -> dict[str, Any]:
-    """A fresh function instance: cold invocation, warm invocations, peak RSS (zero-latency servers)."""
+def first_request(gemini_url: str, vm_url: str, *, every_intent: bool = True) -> dict[str, Any]:
+    """A fresh function instance: cold invocation, a warm one, then (every_intent) one of each
+    intent for the peak RSS."""
     with tempfile.TemporaryDirectory(prefix="reppy-bench-cold-") as tmp:
         out = Path(tmp) / "cold.json"
         env = {
@@ -109,7 +110,7 @@ def first_request(gemini_url: str, vm_url: str) -> dict[str, Any]:
             "LOG_LEVEL": "WARNING",
         }
         done = subprocess.run(
-            [sys.executable, "-m", "bench.cold_start", str(out)],
+            [sys.executable, "-m", "bench.cold_start", str(out), "every" if every_intent else "chat"],
             cwd=REPO,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -128,7 +129,7 @@ def _clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
 
 
-def _child(out: Path) -> None:
+def _child(out: Path, every_intent: bool) -> None:
     import asyncio
     import resource
     import time
@@ -156,7 +157,7 @@ def _child(out: Path) -> None:
         chat = SCENARIOS["chat"]
         first = await invoke(chat.request(f"cold-first-{time.time_ns()}"))
         warm = await invoke(chat.request(f"cold-warm-{time.time_ns()}"))
-        for name, scenario in SCENARIOS.items():
+        for name, scenario in SCENARIOS.items() if every_intent else ():
             await invoke(scenario.request(f"cold-{name}-{time.time_ns()}"))
         return {"import_s": imported, "cold_first_request_s": first, "warm_request_s": warm}
 
@@ -166,4 +167,4 @@ def _child(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    _child(Path(sys.argv[1]))
+    _child(Path(sys.argv[1]), sys.argv[2:] != ["chat"])

@@ -24,9 +24,11 @@ class State(RequestInput, total=False):
     # route_intent: {intent, confidence, proposed, reason, search_terms}; intent is CLARIFY when
     # the router was unsure, `proposed` keeps what it would have chosen.
     route: dict[str, Any]
-    # plan_chat: ChatPlan (action, required_context, search_terms, memory_query, memories_to_save);
-    # None = unusable.
+    # plan_chat (beside route_intent, for every request): ChatPlan (action, required_context,
+    # search_terms, memory_query, memories_to_save); None = unusable. Read it through chat_plan().
     plan: dict[str, Any] | None
+    # plan_chat, when its model call failed: {code, message, retryable}; fatal on the chat route only.
+    plan_error: dict[str, Any]
     # prefetch_context (beside route_intent): {active_routines, profile, user_memory}, each
     # {"value": …} or {"error": {code, message, retryable}}; user_memory also has its "query".
     prefetched: dict[str, Any]
@@ -38,3 +40,11 @@ class State(RequestInput, total=False):
     # remember: {saved: n} or {saved: 0, error: CODE}; a failed write never fails the request.
     remembered: dict[str, Any]
     usage: Annotated[list[dict[str, Any]], operator.add]  # one record per model call
+
+
+def chat_plan(state: State) -> dict[str, Any] | None:
+    """The chat plan, when the route is CHAT_RESPONSE. The planner runs beside the router for every
+    request; on any other route its plan is dropped (its usage still counts)."""
+    if (state.get("route") or {}).get("intent") != "CHAT_RESPONSE":
+        return None
+    return state.get("plan")

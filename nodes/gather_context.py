@@ -6,9 +6,9 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.errors import ContextMissing
+from core.errors import ContextMissing, WorkerError
 from graph.context import Context
-from graph.state import State
+from graph.state import State, chat_plan
 from nodes.context_sources import missing as missing_source
 from nodes.context_sources import settle
 from nodes.conversation import last_message
@@ -34,9 +34,12 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     already has is reused, the rest is fetched now, concurrently."""
     ctx = runtime.context
     intent = state["route"]["intent"]
-    plan = state.get("plan") or {}
-    # A chat plan may need no context at all (general advice): then nothing is fetched.
-    sources = (plan.get("required_context") or []) if plan else BASELINE[intent]
+    if intent == "CHAT_RESPONSE" and state.get("plan_error"):
+        raise WorkerError(**state["plan_error"])  # the planner's failure, now that chat needs it
+    plan = chat_plan(state) or {}
+    # A chat plan may need no context at all (general advice): then nothing is fetched, nor when
+    # the plan was unusable (the request is answered with a question).
+    sources = (plan.get("required_context") or []) if intent == "CHAT_RESPONSE" else BASELINE[intent]
     user_id = state["userId"]
     terms = _search_terms(intent, plan, state["route"], ctx.catalog_max_searches)
     memory_query = plan.get("memory_query") or last_message(state)

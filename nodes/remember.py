@@ -7,7 +7,7 @@ from langgraph.runtime import Runtime
 
 from core.errors import WorkerError
 from graph.context import Context
-from graph.state import State
+from graph.state import State, chat_plan
 from nodes.conversation import recent_turns
 
 log = logging.getLogger("reppy.nodes")
@@ -31,7 +31,7 @@ async def remember(state: State, runtime: Runtime[Context]) -> dict:
     facts: list[str] = []
     try:
         async with asyncio.timeout(REMEMBER_TIMEOUT_S):
-            plan = state.get("plan")
+            plan = chat_plan(state)
             if plan is not None:
                 facts = _clean(plan.get("memories_to_save") or [])
             else:

@@ -35,4 +35,4 @@ async def respond_chat(state: State, runtime: Runtime[Context]) -> dict:
         thinking_tokens=(usage.get("output_token_details") or {}).get("reasoning", 0),
         latency_ms=(time.perf_counter() - started) * 1000,
     )
-    return {"final": {"reply": answer.text}, "status": "SUCCEEDED", "usage": [record]}
+    return {"final": {"reply": answer.text}, "action": plan.action, "status": "SUCCEEDED", "usage": [record]}

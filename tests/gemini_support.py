@@ -10,7 +10,7 @@ import pytest
 from app.dependencies import build_dependencies
 from core.settings import Settings
 from tests.conftest import REPO
-from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
+from tests.standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply, canned_responder
 
 # Looks like a real key, so a leak would be found by a plain substring search.
 KEY = "AIzaSyStandIn-secret-0123456789abcdef"
@@ -30,10 +30,20 @@ def gemini_settings(base_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def planner_by_default(recorded: Recorded) -> Reply:
+    """Unscripted calls: the planner (beside the router on every request) gets a plausible plan,
+    which no route but chat uses; anything else a 400, as an unscripted call always did."""
+    if recorded.schema_title == "ChatPlan":
+        return canned_responder(recorded)
+    return Reply.error(400, "FAILED_PRECONDITION", "stand-in: no reply scripted for this request")
+
+
 @pytest.fixture
 def gemini():
-    # The remember step runs beside the answer: its call takes only replies made by memories().
-    with GeminiStandIn(api_key=KEY, reserved={"MemoryNotes"}) as server:
+    # The planner runs beside the router, and the remember step beside the answer: their calls take
+    # only replies made by plan() and memories() (in no fixed order with the router's and the
+    # answer's), else planner_by_default's.
+    with GeminiStandIn(api_key=KEY, reserved={"ChatPlan", "MemoryNotes"}, responder=planner_by_default) as server:
         yield server
 
 
@@ -68,6 +78,7 @@ def plan(action: str = "GET_ACTIVE_ROUTINES", required_context: list[str] | None
             "search_terms": [],
             "memory_query": "injuries",
         },
+        only_for="ChatPlan",
         **usage,
     )
 
@@ -152,6 +163,12 @@ def without_remember(gemini: GeminiStandIn) -> list[Recorded]:
     """The requests but the remember step's: it runs beside the answer, so when the answer fails
     it may or may not have been sent before LangGraph cancelled it."""
     return [r for r in gemini.requests if r.schema_title != "MemoryNotes"]
+
+
+def path_calls(gemini: GeminiStandIn) -> list[Recorded]:
+    """The requests that run one after another (router, answer, their retries): without the
+    planner's, which runs beside the router on every request, and the remember step's."""
+    return [r for r in gemini.requests if r.schema_title not in ("ChatPlan", "MemoryNotes")]
 
 
 def thinking_budget(recorded: Recorded) -> int | None:
