@@ -52,6 +52,7 @@ def _dependencies():
         settings = Settings()
         configure_logging(settings)
         _deps = build_dependencies(settings)
+        _deps.start_warm_up()  # loads beside this first request's claim and router call
     return _deps
 
 

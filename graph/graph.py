@@ -1,7 +1,7 @@
 """The whole flow of one request:
 
-    START → route_intent ‖ plan_chat ‖ prefetch_context (the chat plan and routines, profile,
-            memories: made and fetched while routing)
+    START → route_intent ‖ plan_chat ‖ prefetch_context (the chat plan, routines and profile:
+            made and fetched while routing)
     route_intent ─CHAT_RESPONSE→ gather_context → respond_chat ‖ remember   (unusable plan → clarify ‖ remember)
                  ─GENERATE_ROUTINE / UPDATE_ROUTINE→ gather_context → generate_routine | update_routine ‖ remember
                  ─CLARIFY (or unsure)→ clarify ‖ remember

@@ -29,8 +29,8 @@ class State(RequestInput, total=False):
     plan: dict[str, Any] | None
     # plan_chat, when its model call failed: {code, message, retryable}; fatal on the chat route only.
     plan_error: dict[str, Any]
-    # prefetch_context (beside route_intent): {active_routines, profile, user_memory}, each
-    # {"value": …} or {"error": {code, message, retryable}}; user_memory also has its "query".
+    # prefetch_context (beside route_intent): {active_routines, profile}, each {"value": …} or
+    # {"error": {code, message, retryable}}.
     prefetched: dict[str, Any]
     # gather_context: {active_routines, profile, user_memory, exercise_catalog, degraded}
     context: dict[str, Any]

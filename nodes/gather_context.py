@@ -51,7 +51,7 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
         "exercise_catalog": lambda: _search_catalog(ctx, terms),
     }
     wanted = [s for s in dict.fromkeys(sources) if s in fetchers]
-    outcomes = _prefetched(state, wanted, memory_query)
+    outcomes = _prefetched(state, wanted)
     to_fetch = [s for s in wanted if s not in outcomes]
     results = await asyncio.gather(*(fetchers[s]() for s in to_fetch), return_exceptions=True)
     outcomes.update((source, settle(result)) for source, result in zip(to_fetch, results, strict=False))
@@ -71,17 +71,10 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     return {"context": context}
 
 
-def _prefetched(state: State, wanted: list[str], memory_query: str) -> dict[str, dict[str, Any]]:
-    """The outcomes prefetch_context already has for these sources. Memories only when they were
-    searched with the same query (a chat plan usually asks its own)."""
+def _prefetched(state: State, wanted: list[str]) -> dict[str, dict[str, Any]]:
+    """The outcomes prefetch_context already has for these sources."""
     prefetched = state.get("prefetched") or {}
-    reused = {}
-    for source in wanted:
-        outcome = prefetched.get(source)
-        if outcome is None or (source == "user_memory" and outcome.get("query") != memory_query):
-            continue
-        reused[source] = outcome
-    return reused
+    return {source: prefetched[source] for source in wanted if source in prefetched}
 
 
 def _search_terms(intent: str, plan: dict, route: dict, cap: int) -> list[str]:
