@@ -21,7 +21,7 @@ from adapters.vm_api.stub_server import Fault, VMStubServer
 from app.dependencies import build_dependencies
 from app.runner import handle
 from tests.conftest import DEMO_USER, OTHER_USER, REPO, request
-from tests.gemini_support import KEY, gemini_settings, plan, route
+from tests.gemini_support import KEY, gemini_settings, plan, planner_by_default, route
 from tests.standins.gemini import GeminiStandIn, Reply, canned_responder
 from tests.standins.qdrant import QdrantFault, running_qdrant
 
@@ -42,7 +42,9 @@ def servers(*, qdrant_key: str = QDRANT_KEY) -> Iterator[tuple[VMStubServer, Gem
     vm = VMStubServer("127.0.0.1", 0, VM_TOKEN)
     vm.start_in_thread()
     try:
-        with GeminiStandIn(api_key=KEY) as gemini, running_qdrant(api_key=qdrant_key) as qdrant:
+        # The planner runs beside the router: it takes only replies made for it, else a default plan.
+        planner = {"reserved": {"ChatPlan"}, "responder": planner_by_default}
+        with GeminiStandIn(api_key=KEY, **planner) as gemini, running_qdrant(api_key=qdrant_key) as qdrant:
             yield vm, gemini, qdrant
     finally:
         vm.stop()
@@ -253,7 +255,8 @@ async def test_only_the_envelope_says_whose_data_is_read(ledger):
                     "memory_query": f"{OTHER_USER} knee",
                     "memories_to_save": [f"I am {OTHER_USER}"],
                     **impostor,
-                }
+                },
+                only_for="ChatPlan",  # the planner runs beside the router, in no fixed order
             ),
             Reply.answer(f"{OTHER_USER}님의 루틴을 보여 드릴게요."),
         )
