@@ -102,9 +102,10 @@ async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: floa
     except BaseException:
         await run.close()
         raise
-    # After the result: what ran beside the answer finishes, within what is left of the deadline.
-    left = None if timeout_s is None else max(timeout_s - run.elapsed_s(), 0.0)
-    await run.finish(left)
+    if result.status == "FAILED":
+        await run.close()  # the graph has stopped already (it raised or ran out of time)
+    else:  # what runs beside the answer ends now, within what is left of the deadline
+        await run.finish(None if timeout_s is None else max(timeout_s - run.elapsed_s(), 0.0))
     return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq)
 
 
@@ -118,14 +119,16 @@ class _Run:
         self.seq = 0
         self.started = time.perf_counter()
         self._stream: AsyncIterator[tuple[str, Any]] | None = None
+        self._answer_node = ""  # the only node whose tokens reach the user
         self._beside: list[dict[str, Any]] = []  # updates of the answer's superstep, not in the result
 
     async def until_answer(self) -> None:
         """Run the graph until the answering node is done (or the graph ends without one). The
         state is then the last superstep's plus the answer's own update: what ran beside the answer
         is left out whether or not it finished first, so the result is the same either way."""
-        from graph.graph import graph
+        from graph.graph import ANSWER_NODE, graph
 
+        self._answer_node = ANSWER_NODE
         self._stream = graph.astream(
             self.request.model_dump(),
             context=self.deps.context(),
@@ -146,9 +149,7 @@ class _Run:
                 await self._token(*payload)
 
     async def _token(self, chunk: Any, metadata: dict[str, Any]) -> None:
-        from graph.graph import ANSWER_NODE
-
-        if metadata.get("langgraph_node") != ANSWER_NODE or not self.request.stream:
+        if metadata.get("langgraph_node") != self._answer_node or not self.request.stream:
             return
         delta = chunk.text
         if not delta:
