@@ -4,6 +4,7 @@ against them (here, not in tests: a shared machine's figures drift)."""
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -86,6 +87,9 @@ def results(
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": _cpus(),
+        # The machine's 1/5/15-minute load average when the run ended: a shared machine's other
+        # work shows here, and in every wall-clock figure.
+        "load_avg": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
     return _rounded(figures)
 
@@ -99,12 +103,13 @@ def write(figures: dict[str, Any], path: Path) -> None:
         "# Bench results",
         "",
         f"Written by `reppy-worker bench` at {run['at']} (Python {run['python']}, {run['machine']}, "
-        f"{run['cpus']} CPUs, {run['elapsed_s']:.0f} s); {config['iterations']} requests per intent at "
+        f"{run['cpus']} CPUs, load average {run.get('load_avg')} at the end, {run['elapsed_s']:.0f} s); "
+        f"{config['iterations']} requests per intent at "
         f"realistic latency, {config['concurrency']} concurrent. How it measures: "
         "[docs/performance.md](../docs/performance.md). Regenerate, never edit by hand.",
         "",
     ]
-    path.with_suffix(".md").write_text("\n".join(heading) + table(figures) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text("\n".join(heading) + "\n" + table(figures) + "\n", encoding="utf-8")
 
 
 def table(figures: dict[str, Any]) -> str:
@@ -168,7 +173,7 @@ def table(figures: dict[str, Any]) -> str:
         ),
         (
             "fresh instance at realistic latency: first chat request beyond a warm one",
-            f"{figures['cold_extra_realistic_s']:.2f} s",
+            f"{figures['cold_extra_realistic_s']:.2f} s (CPU {_cpu_extra(figures):.2f} s)",
             (),
         ),
         ("peak RSS (fresh instance, one request per intent)", f"{figures['peak_rss_mb']:.0f} MB", ()),
@@ -192,6 +197,11 @@ def table(figures: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _cpu_extra(figures: dict[str, Any]) -> float:
+    instance = figures["details"]["instance_realistic"]
+    return instance["cold_first_request_cpu_s"] - instance["warm_request_cpu_s"]
+
+
 def _met(value: Any, limit: float, op: str) -> bool:
     if value is None:
         return False
@@ -203,8 +213,6 @@ def _ms(value: float | None) -> str:
 
 
 def _cpus() -> int | None:
-    import os
-
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
