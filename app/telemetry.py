@@ -86,6 +86,7 @@ class Observation:
         self.node_ms: dict[str, float] = {}
         self.node_errors: dict[str, str] = {}
         self.result: ResultEvent | None = None
+        self.remembered: dict[str, Any] | None = None
         self.published: bool | None = None
         self.status: str | None = None  # the runner's outcome: SUCCEEDED … SKIPPED, INVALID
         self.error_code: str | None = None
@@ -110,9 +111,12 @@ class Observation:
         if self.spans is not None:
             self.spans.end_node(node, error=code)
 
-    def finished(self, status: str, error_code: str | None, result: ResultEvent | None) -> None:
-        """The runner's outcome, with the result it published when there was one."""
-        self.status, self.error_code, self.result = status, error_code, result
+    def finished(
+        self, status: str, error_code: str | None, result: ResultEvent | None, remembered: dict | None = None
+    ) -> None:
+        """The runner's outcome, with the result it published when there was one, and what the
+        memory write beside the answer did (known only after the result)."""
+        self.status, self.error_code, self.result, self.remembered = status, error_code, result, remembered
         self.published = True if result is not None else None
 
     def failed(self, exc: BaseException) -> None:
@@ -164,6 +168,7 @@ class Observation:
             "degraded": list(meta.get("degraded") or []),
             "tokens_streamed": int(meta.get("tokens_streamed") or 0),
             "tokens_lost": int(meta.get("tokens_lost") or 0),
+            "remembered": self.remembered,  # after the result: {saved, updated?, retired?} or {saved: 0, error}
             "nodes": nodes,
         }
 

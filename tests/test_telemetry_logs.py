@@ -109,8 +109,13 @@ async def test_every_line_a_request_causes_is_json_with_its_request_id(json_log,
         ("req-json-1", "CHAT_RESPONSE", "SUCCEEDED"),
         ("req-json-2", "GENERATE_ROUTINE", "SUCCEEDED"),
     ]
-    (planning,) = [line for line in during if line["logger"] == "google_genai.models"]
-    assert (planning["requestId"], planning["node"], planning["intent"]) == ("req-json-1", "plan_chat", "CHAT_RESPONSE")
+    # The planner runs beside the router on every request, so its lines carry the node (the intent
+    # only once the router has decided, whichever finishes first).
+    planning = [line for line in during if line["logger"] == "google_genai.models"]
+    assert [(line["requestId"], line["node"]) for line in planning] == [
+        ("req-json-1", "plan_chat"),
+        ("req-json-2", "plan_chat"),
+    ]
 
 
 def summaries(caplog) -> list[dict]:
