@@ -12,9 +12,10 @@ import pytest
 from adapters.memory.qdrant import QdrantMemory
 from app.dependencies import build_dependencies
 from app.runner import handle
+from core.gemini_models import DEFAULT_ROUTER_MODEL
 from standins.gemini import Reply
 from tests.conftest import DEMO_USER, OTHER_USER, request
-from tests.gemini_support import by_schema, gemini_settings, route, thinking_budget
+from tests.gemini_support import by_schema, gemini_settings, route, thinking_level
 
 pytestmark = pytest.mark.integration
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
@@ -55,9 +56,9 @@ async def test_a_changed_goal_updates_the_known_memory_by_its_id(gemini, gemini_
     # What remember did is known after the result, not in it.
     assert result.status == "CLARIFY" and outcome.remembered == {"saved": 0, "updated": 1}
     remember = by_schema(gemini, "MemoryNotes")
-    # One call on the router model, thinking off, that sees the message and the known memory under
-    # a short id (never the store's UUID), with when it was said.
-    assert (remember.model, thinking_budget(remember)) == ("gemini-2.5-flash", 0)
+    # One call on the router model, thinking minimal, that sees the message and the known memory
+    # under a short id (never the store's UUID), with when it was said.
+    assert (remember.model, thinking_level(remember)) == (DEFAULT_ROUTER_MODEL, "MINIMAL")
     assert message in remember.user_text and "- 1: (today) My goal is hypertrophy" in remember.user_text
     assert not UUID.search(remember.user_text)
     # A fact is kept whole: the rule and its example reach the model.
