@@ -48,14 +48,16 @@ class Outcome:
     error_code: str | None = None
     tokens: int = 0
     result: ResultEvent | None = field(default=None, compare=False, repr=False)  # what went out, for telemetry
-    remembered: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # after the result
+    # After the result, for telemetry: what remember did, and the usage of the calls made then.
+    remembered: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    after_usage: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None = None) -> Outcome:
     """Process one delivery. Publishing the result may raise (the caller must not ack then)."""
     async with observe_request(raw, deps) as observed:  # log context, summary line, metrics, spans
         outcome = await _handle(raw, deps, timeout_s=timeout_s)
-        observed.finished(outcome.status, outcome.error_code, outcome.result, outcome.remembered)
+        observed.finished(outcome.status, outcome.error_code, outcome.result, outcome.remembered, outcome.after_usage)
         return outcome
 
 
@@ -126,7 +128,7 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
     else:  # what runs beside the answer ends now, within what is left of the invocation's deadline
         await run.finish(None if ends is None else max(ends - time.monotonic(), 0.0))
     code = result.error.code if result.error else None
-    return Outcome(request_id, result.status, code, run.seq, result, run.remembered)
+    return Outcome(request_id, result.status, code, run.seq, result, run.remembered, run.after_usage)
 
 
 class _Run:
@@ -143,6 +145,7 @@ class _Run:
         self._answer_node = ""  # the only node whose tokens reach the user
         self._beside: list[dict[str, Any]] = []  # updates of the answer's superstep, not in the result
         self.remembered: dict[str, Any] | None = None  # what remember did, known after the result
+        self.after_usage: dict[str, Any] | None = None  # the model calls made after the result
 
     async def until_answer(self) -> None:
         """Run the graph until the answering node is done (or the graph ends without one). The
@@ -206,7 +209,7 @@ class _Run:
                 level = logging.WARNING if self.remembered.get("error") else logging.INFO
                 log.log(level, "request %s: after the result: remembered %s", request_id, self.remembered)
         if calls:
-            usage = summarize_usage(calls, self.deps.settings.LLM_PRICES)
+            usage = self.after_usage = summarize_usage(calls, self.deps.settings.LLM_PRICES)
             log.info(
                 "request %s: after the result: %d model call(s), %d tokens, $%.6f",
                 request_id,

@@ -227,3 +227,17 @@ def test_the_cli_writes_json_logs_when_asked(tmp_path):
     lines = [json.loads(line) for line in done.stderr.decode().splitlines()]
     summary = [line for line in lines if line.get("event") == "request.summary"]
     assert len(summary) == 1 and summary[0]["requestId"] == "req-12345" and summary[0]["status"] == "SUCCEEDED"
+
+
+async def test_the_summary_counts_the_memory_write_that_ends_after_the_result(caplog, settings, llm, vm, memory):
+    caplog.set_level(logging.INFO)
+    events = CollectingEmitter()
+    deps = build_dependencies(settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events)
+    # Off the chat route remember asks the model itself, after the result has left.
+    await handle(request("허리 디스크가 있어요. 새 4주 근비대 프로그램 만들어줘", request_id="req-s-after"), deps)
+    (summary,) = summaries(caplog)
+    [result] = events.results
+    assert "remember" not in [c["node"] for c in result.usage["calls"]]
+    assert summary["model_calls"] == len(result.usage["calls"]) + 1 and summary["nodes"]["remember"]["model_calls"] == 1
+    assert summary["input_tokens"] == result.usage["input_tokens"] + summary["nodes"]["remember"]["input_tokens"]
+    assert summary["remembered"]["saved"] == 1  # the back: one new fact
