@@ -62,6 +62,7 @@ def _dependencies():
         configure_logging(settings)
         check_production(settings)
         _deps = build_dependencies(settings)
+        _deps.start_warm_up()  # loads beside this first request's claim and router call
     return _deps
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -50,6 +52,15 @@ class Dependencies:
             catalog_max_searches=self.settings.CATALOG_MAX_SEARCHES,
             memory_top_k=self.settings.MEMORY_TOP_K,
         )
+
+    def start_warm_up(self) -> None:
+        """Load what a request needs only after its router call — the memory store and its
+        embedding model (qdrant-client alone is ~0.5 s of imports) — on a thread of its own, now: a
+        cold instance's first request then claims and routes while it loads, instead of waiting for
+        it when gather_context or remember first searches. A failure is left for that first use to report."""
+        warm_up = getattr(self.memory, "warm_up", None)
+        if warm_up is not None:
+            threading.Thread(target=_quietly, args=(warm_up,), name="reppy-warm-up", daemon=True).start()
 
     async def aclose(self) -> None:
         await self.vm.aclose()
@@ -161,6 +172,11 @@ def _vm_api(settings: Settings) -> VMApi:
         connect_timeout=settings.VM_TIMEOUT_CONNECT_S,
         read_timeout=settings.VM_TIMEOUT_READ_S,
     )
+
+
+def _quietly(warm_up) -> None:
+    with contextlib.suppress(Exception):  # the first request that needs it reports it, typed
+        warm_up()
 
 
 def _secret(value) -> str | None:

@@ -1,15 +1,21 @@
 """The runner every entrypoint shares: claim → run the graph → token events → exactly one result.
 
 Once a request is claimed, a result event is always published — SUCCEEDED, CLARIFY or FAILED —
-whatever happens inside the graph. Stack traces go to the log, never into an event."""
+whatever happens inside the graph. Stack traces go to the log, never into an event.
+
+The result leaves the moment the answering node (the one that sets `status`) is done: it holds the
+state up to that node. Nodes beside it (remember) finish afterwards in the same invocation; their
+outcome and usage are logged, and their failure never changes the published result."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 from app.dependencies import Dependencies
 from app.telemetry import observe_request
@@ -42,13 +48,16 @@ class Outcome:
     error_code: str | None = None
     tokens: int = 0
     result: ResultEvent | None = field(default=None, compare=False, repr=False)  # what went out, for telemetry
+    # After the result, for telemetry: what remember did, and the usage of the calls made then.
+    remembered: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    after_usage: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 async def handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: float | None = None) -> Outcome:
     """Process one delivery. Publishing the result may raise (the caller must not ack then)."""
     async with observe_request(raw, deps) as observed:  # log context, summary line, metrics, spans
         outcome = await _handle(raw, deps, timeout_s=timeout_s)
-        observed.finished(outcome.status, outcome.error_code, outcome.result)
+        observed.finished(outcome.status, outcome.error_code, outcome.result, outcome.remembered, outcome.after_usage)
         return outcome
 
 
@@ -61,7 +70,8 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
     request_id = request.requestId
     # Every model and VM call of the run gets what is left until its timeout (app/deadline.py). Not
     # the claim: one refused here unsent would be answered FAILED, then claimed afresh on redelivery.
-    context = deps.context(None if timeout_s is None else time.monotonic() + max(0.0, timeout_s - CALL_MARGIN_S))
+    ends = None if timeout_s is None else time.monotonic() + timeout_s
+    context = deps.context(None if ends is None else ends - min(timeout_s, CALL_MARGIN_S))
     try:
         claimed = await deps.vm.claim(request_id)
     except WorkerError as exc:
@@ -80,7 +90,7 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
     run = _Run(request, deps, context)
     try:
         async with asyncio.timeout(timeout_s):
-            await run.execute()
+            await run.until_answer()
         result = run.result()
     except TimeoutError:
         log.error("request %s: timed out after %.1fs", request_id, timeout_s)
@@ -91,6 +101,7 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
     except asyncio.CancelledError:
         log.error("request %s cancelled", request_id)
         await deps.results.emit_result(run.failure(CANCELLED))
+        await run.close()
         raise
     except Exception:
         log.exception("request %s: unexpected error", request_id)
@@ -104,10 +115,20 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
         log.error("request %s cancelled while its tokens were flushed; publishing its result", request_id)
         _report_lost_tokens(result, deps)
         await deps.results.emit_result(result)
+        await run.close()
         raise
     _report_lost_tokens(result, deps)
-    await deps.results.emit_result(result)
-    return Outcome(request_id, result.status, result.error.code if result.error else None, run.seq, result)
+    try:
+        await deps.results.emit_result(result)
+    except BaseException:
+        await run.close()
+        raise
+    if result.status == "FAILED":
+        await run.close()  # the graph has stopped already (it raised or ran out of time)
+    else:  # what runs beside the answer ends now, within what is left of the invocation's deadline
+        await run.finish(None if ends is None else max(ends - time.monotonic(), 0.0))
+    code = result.error.code if result.error else None
+    return Outcome(request_id, result.status, code, run.seq, result, run.remembered, run.after_usage)
 
 
 class _Run:
@@ -120,29 +141,92 @@ class _Run:
         self.state: dict[str, Any] = {}
         self.seq = 0
         self.started = time.perf_counter()
+        self._stream: AsyncIterator[tuple[str, Any]] | None = None
+        self._answer_node = ""  # the only node whose tokens reach the user
+        self._beside: list[dict[str, Any]] = []  # updates of the answer's superstep, not in the result
+        self.remembered: dict[str, Any] | None = None  # what remember did, known after the result
+        self.after_usage: dict[str, Any] | None = None  # the model calls made after the result
 
-    async def execute(self) -> None:
+    async def until_answer(self) -> None:
+        """Run the graph until the answering node is done (or the graph ends without one). The
+        state is then the last superstep's plus the answer's own update: what ran beside the answer
+        is left out whether or not it finished first, so the result is the same either way."""
         from graph.graph import ANSWER_NODE, graph
 
-        stream = graph.astream(
+        self._answer_node = ANSWER_NODE
+        self._stream = graph.astream(
             self.request.model_dump(),
             context=self.context,
-            stream_mode=["messages", "values"],
+            stream_mode=["messages", "updates", "values"],
         )
-        async for mode, payload in stream:
+        async for mode, payload in self._stream:
             if mode == "values":
-                self.state = payload
-                continue
-            chunk, metadata = payload
-            if metadata.get("langgraph_node") != ANSWER_NODE or not self.request.stream:
-                continue
-            delta = chunk.text
-            if not delta:
-                continue  # empty trailing chunks would leave a hole in nothing but bandwidth
-            self.seq += 1
-            await self.deps.tokens.emit_token(
-                TokenEvent(requestId=self.request.requestId, seq=self.seq, delta=delta, ts=now_ms())
+                self.state, self._beside = payload, []
+            elif mode == "updates":
+                for update in payload.values():
+                    if not isinstance(update, dict):
+                        continue
+                    if "status" in update:
+                        self.state = _fold(self.state, update)
+                        return
+                    self._beside.append(update)
+            else:
+                await self._token(*payload)
+
+    async def _token(self, chunk: Any, metadata: dict[str, Any]) -> None:
+        if metadata.get("langgraph_node") != self._answer_node or not self.request.stream:
+            return
+        delta = chunk.text
+        if not delta:
+            return  # empty trailing chunks would leave a hole in nothing but bandwidth
+        self.seq += 1
+        await self.deps.tokens.emit_token(
+            TokenEvent(requestId=self.request.requestId, seq=self.seq, delta=delta, ts=now_ms())
+        )
+
+    async def finish(self, timeout_s: float | None) -> None:
+        """After the result: let the nodes beside the answer end. Never raises (but cancellation)."""
+        if self._stream is None:
+            return
+        request_id = self.request.requestId
+        try:
+            async with asyncio.timeout(timeout_s):
+                async for mode, payload in self._stream:
+                    if mode == "updates":
+                        self._beside += [u for u in payload.values() if isinstance(u, dict)]
+        except TimeoutError:
+            log.warning("request %s: nodes beside the answer cut off by the deadline", request_id)
+        except WorkerError as exc:
+            log.warning("request %s: a node beside the answer failed after the result: %s", request_id, exc.code)
+        except Exception:
+            log.exception("request %s: a node beside the answer failed after the result", request_id)
+        finally:
+            await self.close()
+        calls = [call for update in self._beside for call in update.get("usage") or ()]
+        for update in self._beside:
+            if "remembered" in update:  # {saved, updated?, retired?} or {saved: 0, error: CODE}
+                self.remembered = update["remembered"]
+                level = logging.WARNING if self.remembered.get("error") else logging.INFO
+                log.log(level, "request %s: after the result: remembered %s", request_id, self.remembered)
+        if calls:
+            usage = self.after_usage = summarize_usage(calls, self.deps.settings.LLM_PRICES)
+            log.info(
+                "request %s: after the result: %d model call(s), %d tokens, $%.6f",
+                request_id,
+                len(calls),
+                usage["input_tokens"] + usage["output_tokens"],
+                usage["cost_usd"],
             )
+
+    async def close(self) -> None:
+        """Stop the graph (cancels whatever still runs in it)."""
+        stream, self._stream = self._stream, None
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.started
 
     def result(self) -> ResultEvent:
         status = self.state.get("status")
@@ -170,11 +254,6 @@ class _Run:
         degraded = (self.state.get("context") or {}).get("degraded")
         if degraded:
             extra["degraded"] = degraded
-        remembered = self.state.get("remembered") or {}
-        if any(remembered.values()):
-            extra["remembered"] = (
-                remembered  # {saved, updated?, retired?} or {saved: 0, error}: the answer stands either way
-            )
         if self.seq:
             extra["tokens_streamed"] = self.seq
         return Meta(
@@ -186,7 +265,26 @@ class _Run:
         return summarize_usage(calls, self.deps.settings.LLM_PRICES)
 
     def _elapsed_ms(self) -> int:
-        return round((time.perf_counter() - self.started) * 1000)
+        return round(self.elapsed_s() * 1000)
+
+
+@cache
+def _reducers() -> dict[str, Callable[[Any, Any], Any]]:
+    """The state keys LangGraph merges with a reducer (`Annotated[list, operator.add]`) instead of
+    overwriting."""
+    from graph.state import State
+
+    hints = get_type_hints(State, include_extras=True)
+    return {key: get_args(hint)[1] for key, hint in hints.items() if get_origin(hint) is Annotated}
+
+
+def _fold(state: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """One node's update applied to the state, as LangGraph applies it."""
+    folded = dict(state)
+    reducers = _reducers()
+    for key, value in update.items():
+        folded[key] = reducers[key](folded[key], value) if key in reducers and key in folded else value
+    return folded
 
 
 def _failed(request_id: str, error: dict[str, Any], meta: Meta, usage: dict[str, Any]) -> ResultEvent:

@@ -86,6 +86,8 @@ class Observation:
         self.node_ms: dict[str, float] = {}
         self.node_errors: dict[str, str] = {}
         self.result: ResultEvent | None = None
+        self.remembered: dict[str, Any] | None = None
+        self.after_usage: dict[str, Any] | None = None
         self.published: bool | None = None
         self.status: str | None = None  # the runner's outcome: SUCCEEDED … SKIPPED, INVALID
         self.error_code: str | None = None
@@ -110,9 +112,18 @@ class Observation:
         if self.spans is not None:
             self.spans.end_node(node, error=code)
 
-    def finished(self, status: str, error_code: str | None, result: ResultEvent | None) -> None:
-        """The runner's outcome, with the result it published when there was one."""
+    def finished(
+        self,
+        status: str,
+        error_code: str | None,
+        result: ResultEvent | None,
+        remembered: dict | None = None,
+        after_usage: dict | None = None,
+    ) -> None:
+        """The runner's outcome, with the result it published when there was one, and what the
+        memory write beside the answer did and cost (known only after the result)."""
         self.status, self.error_code, self.result = status, error_code, result
+        self.remembered, self.after_usage = remembered, after_usage
         self.published = True if result is not None else None
 
     def failed(self, exc: BaseException) -> None:
@@ -132,6 +143,8 @@ class Observation:
     def summary(self) -> dict[str, Any]:
         result = self.result
         usage = result.usage if result is not None else {}
+        after = self.after_usage or {}  # the memory write's calls, made after the result: they cost too
+        calls = [*usage.get("calls", []), *after.get("calls", [])]
         meta = result.meta.model_dump(exclude_none=True) if result is not None else {}
         status = result.status if result is not None else self.status
         if result is not None and self.published is False:
@@ -139,7 +152,7 @@ class Observation:
         nodes: dict[str, dict[str, Any]] = {name: {"latency_ms": ms} for name, ms in self.node_ms.items()}
         for name, code in self.node_errors.items():
             nodes.setdefault(name, {})["code"] = code
-        for call in usage.get("calls", []):
+        for call in calls:
             node = nodes.setdefault(str(call.get("node")), {})
             node["model_calls"] = node.get("model_calls", 0) + 1
             node["model"] = call.get("model")
@@ -158,12 +171,13 @@ class Observation:
             "action": meta.get("action"),
             "provider": meta.get("provider", self.provider),
             "latency_ms": round((time.perf_counter() - self.started) * 1000, 1),
-            "model_calls": len(usage.get("calls", [])),
-            **{key: sum(int(c.get(key) or 0) for c in usage.get("calls", [])) for key in TOKEN_FIELDS},
-            "cost_usd": usage.get("cost_usd", 0.0),
+            "model_calls": len(calls),
+            **{key: sum(int(c.get(key) or 0) for c in calls) for key in TOKEN_FIELDS},
+            "cost_usd": round(usage.get("cost_usd", 0.0) + after.get("cost_usd", 0.0), 8),
             "degraded": list(meta.get("degraded") or []),
             "tokens_streamed": int(meta.get("tokens_streamed") or 0),
             "tokens_lost": int(meta.get("tokens_lost") or 0),
+            "remembered": self.remembered,  # after the result: {saved, updated?, retired?} or {saved: 0, error}
             "nodes": nodes,
         }
 

@@ -86,14 +86,26 @@ async def run(config: BenchConfig, out: Path | None, log=None) -> dict[str, Any]
                 worker = measure.build_worker(servers, Path(tmp) / "qdrant-real", oci=oci)
                 try:
                     realistic = await measure.realistic(worker, servers, config, oci, log)
+                    log("chat, planner beside the router vs after it (the seed's order), alternately …")
+                    sequential = await measure.sequential(worker, config, log)
                     log(f"{config.concurrency} concurrent chat requests …")
                     concurrency = await measure.concurrency(worker, config, oci)
                 finally:
                     await worker.deps.aclose()
+                log("a fresh function instance at realistic latency: first request vs a warm one …")
+                instance_realistic = cold_start.first_request(servers.gemini_url, servers.vm_url, every_intent=False)
         finally:
             oci.stop()
     figures = report.results(
-        config.as_dict(), realistic, overhead, concurrency, cold, instance, time.monotonic() - started
+        config.as_dict(),
+        realistic,
+        overhead,
+        concurrency,
+        cold,
+        instance,
+        time.monotonic() - started,
+        sequential=sequential,
+        instance_realistic=instance_realistic,
     )
     if out is not None:
         report.write(figures, out)

@@ -5,6 +5,8 @@ realistic latency) the OCI Streaming emitter against the local OCI stand-in.
 
 - realistic:   one request at a time per intent; end-to-end against the critical path of model calls
                as the stand-in timed them, the worker's own time, first-token delays.
+- sequential:  chat through the seed's order (planner after the router) and through the graph,
+               alternately: the user-visible first token of each.
 - overhead:    the same with zero-latency stand-ins: what is left is the worker's own cost.
 - concurrency: N chat requests at once in this one process.
 """
@@ -161,22 +163,30 @@ def _sample(
     for call in calls:
         by_node.setdefault(node_of(call), []).append(call)
     durations = {node: sum(c["finished"] - c["arrived"] for c in group) for node, group in by_node.items()}
-    critical = sum(durations.get(node, 0.0) for node in scenario.chain)
+    stages = [[durations.get(node, 0.0) for node in stage] for stage in scenario.stages]
+    critical = sum(max(stage) for stage in stages)
+    sequential = sum(sum(stage) for stage in stages)
     sample: dict[str, Any] = {
         "e2e_ms": probe.e2e_s * 1000,
         "critical_ms": critical * 1000,
         "ratio": probe.e2e_s / critical if critical else None,
+        "sequential_ms": sequential * 1000,
+        "vs_sequential": probe.e2e_s / sequential if sequential else None,
+        # What waiting for the planner beside the router costs a route that drops the plan.
+        "plan_wait_ms": (max(stages[0]) - durations.get("route_intent", 0.0)) * 1000,
+        "plan_cost_usd": _cost_of(probe, "plan_chat"),
         "own_ms": probe.own_s() * 1000,
         "calls": {node: round(seconds * 1000, 1) for node, seconds in durations.items()},
         "tokens": probe.tokens,
     }
     remember = by_node.get("remember")
-    answer = [c for node in scenario.chain[1:] for c in by_node.get(node, [])]
+    answer = [c for stage in scenario.stages[1:] for node in stage for c in by_node.get(node, [])]
     if remember and answer:
         # The memory extraction is off the critical path when it ended before the answer did.
         sample["remember_overlapped"] = remember[-1]["finished"] <= answer[-1]["finished"]
     streamed = by_node.get("respond_chat")
     if streamed and probe.first_token_at is not None:
+        sample["first_token_user_ms"] = (probe.first_token_at - probe.started) * 1000
         sent = streamed[0]["first_byte"]
         sample["first_token_ms"] = (probe.first_token_at - sent) * 1000
         if oci is not None:
@@ -196,6 +206,10 @@ def _summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
         "ratio": percentile([s["ratio"] for s in samples if s["ratio"]], 50),
         "ratio_max": max(s["ratio"] for s in samples if s["ratio"]),
         "own_p50_ms": percentile([s["own_ms"] for s in samples], 50),
+        "sequential_p50_ms": percentile([s["sequential_ms"] for s in samples], 50),
+        "vs_sequential": percentile([s["vs_sequential"] for s in samples if s["vs_sequential"]], 50),
+        "plan_wait_p50_ms": percentile([s["plan_wait_ms"] for s in samples], 50),
+        "plan_cost_usd": statistics.fmean(s["plan_cost_usd"] for s in samples),
         "calls_p50_ms": {
             node: percentile([s["calls"].get(node, 0.0) for s in samples], 50) for node in samples[0]["calls"]
         },
@@ -203,12 +217,50 @@ def _summarise(samples: list[dict[str, Any]]) -> dict[str, Any]:
     overlapped = [s["remember_overlapped"] for s in samples if "remember_overlapped" in s]
     if overlapped:
         summary["remember_off_critical_path"] = all(overlapped)
-    for key in ("first_token_ms", "first_token_stream_ms"):
+    for key in ("first_token_ms", "first_token_stream_ms", "first_token_user_ms"):
         values = [s[key] for s in samples if key in s]
         if values:
             summary[f"{key[:-3]}_p50_ms"] = percentile(values, 50)
             summary[f"{key[:-3]}_max_ms"] = max(values)
     return summary
+
+
+def _cost_of(probe: RequestProbe, node: str) -> float:
+    calls = probe.result.usage.get("calls", []) if probe.result is not None else []
+    return sum(c.get("cost_usd") or 0.0 for c in calls if c.get("node") == node)
+
+
+# --- the sequential baseline ----------------------------------------------------------------------
+
+
+async def sequential(worker: Worker, config: BenchConfig, log) -> dict[str, Any]:
+    """Chat with the planner after the router (the seed's order) and with the graph as it is,
+    alternately, so a busy moment on the machine hits both alike. The runner runs whichever graph
+    `graph.graph.graph` names, so the baseline is patched in there for its requests only."""
+    from unittest import mock
+
+    from bench.sequential import sequential_graph
+
+    scenario, baseline = SCENARIOS["chat"], sequential_graph()
+    runs: dict[str, list[RequestProbe]] = {"graph": [], "sequential": []}
+    for n in range(config.iterations):
+        runs["graph"].append(await _checked(worker, scenario, f"bench-par-{n}-{time.time_ns()}"))
+        with mock.patch("graph.graph.graph", baseline):
+            runs["sequential"].append(await _checked(worker, scenario, f"bench-seq-{n}-{time.time_ns()}"))
+    figures: dict[str, Any] = {"n": config.iterations}
+    for name, probes in runs.items():
+        figures[name] = {
+            "e2e_p50_ms": percentile([p.e2e_s * 1000 for p in probes], 50),
+            "first_token_user_p50_ms": percentile([(p.first_token_at - p.started) * 1000 for p in probes], 50),
+        }
+    figures["first_token_speedup"] = (
+        figures["sequential"]["first_token_user_p50_ms"] / figures["graph"]["first_token_user_p50_ms"]
+    )
+    log(
+        f"  first token (from the request): sequential {figures['sequential']['first_token_user_p50_ms']:.0f} ms, "
+        f"now {figures['graph']['first_token_user_p50_ms']:.0f} ms: {figures['first_token_speedup']:.2f}×"
+    )
+    return figures
 
 
 # --- zero latency ---------------------------------------------------------------------------------

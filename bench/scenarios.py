@@ -1,7 +1,9 @@
 """The bench's requests, one per intent, and what the Gemini stand-in answers each node.
 
-Each scenario names the model calls that must run one after another (`chain`, by node): their time
-on the stand-in is the request's critical path — no worker, however fast, can answer sooner. The
+Each scenario names its model calls in stages (`stages`, by node): the calls of one stage run side
+by side, the stages one after another. The sum of each stage's slowest call, as the stand-in timed
+them, is the request's critical path — no worker, however fast, can answer sooner. The plain sum of
+every call of the stages is what the same calls take one after another (`sequential_ms`). The
 stand-in tells the nodes apart by the JSON schema a call asks for (the chat answer asks for none
 and streams), and the scenarios apart by their message."""
 
@@ -21,8 +23,12 @@ class Scenario:
     name: str
     intent: str  # what the router answers
     message: str
-    chain: tuple[str, ...]  # nodes whose model calls are sequential by nature
+    stages: tuple[tuple[str, ...], ...]  # nodes whose model calls run side by side, stage after stage
     status: str  # the result the request must end with
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(node for stage in self.stages for node in stage)
 
     def request(self, request_id: str, n: int | None = None) -> dict[str, Any]:
         """`n` makes the message unique (users rarely send the same words): nothing the worker
@@ -37,30 +43,32 @@ class Scenario:
         }
 
 
+# Every request starts with the router and, beside it, the chat planner (used by chat only).
+BESIDE_ROUTER = ("route_intent", "plan_chat")
 # Messages that no prompt example uses, so the stand-in recognises them in any prompt.
 SCENARIOS = {
     "chat": Scenario(
         "chat",
         "CHAT_RESPONSE",
         "오늘 운동 뭐 해야 돼? 컨디션은 괜찮은 편이야",
-        ("route_intent", "plan_chat", "respond_chat"),
+        (BESIDE_ROUTER, ("respond_chat",)),
         "SUCCEEDED",
     ),
     "generate": Scenario(
         "generate",
         "GENERATE_ROUTINE",
         "주 4회 상하체 분할 근비대 프로그램 새로 짜줘",
-        ("route_intent", "generate_routine"),
+        (BESIDE_ROUTER, ("generate_routine",)),
         "SUCCEEDED",
     ),
     "update": Scenario(
         "update",
         "UPDATE_ROUTINE",
         "푸쉬데이 벤치프레스를 덤벨 벤치프레스로 교체해줘",
-        ("route_intent", "update_routine"),
+        (BESIDE_ROUTER, ("update_routine",)),
         "SUCCEEDED",
     ),
-    "clarify": Scenario("clarify", "CLARIFY", "음… 그거 있잖아", ("route_intent",), "CLARIFY"),
+    "clarify": Scenario("clarify", "CLARIFY", "음… 그거 있잖아", (BESIDE_ROUTER,), "CLARIFY"),
 }
 
 # The node a stand-in call belongs to, by the schema it asks for; the streamed answer has none.

@@ -83,9 +83,6 @@ class PublishedMeta(Meta):
     degraded: list[str] | None = Field(
         default=None, description="Chat only: context sources that failed and were left out of the answer."
     )
-    remembered: dict[str, Any] | None = Field(
-        default=None, description="Facts saved to the user's memory: {saved} or {saved: 0, error}."
-    )
     tokens_streamed: int | None = Field(default=None, description="Token events published before the result.")
     tokens_lost: int | None = Field(
         default=None, description="Token events the stream did not take: show `final` instead of the stream."

@@ -1,8 +1,8 @@
 """Conditional edges: pure functions of the state that name the next nodes.
 
 `remember` (the user's durable facts → memory) runs beside whatever answers: the facts come from the
-user's message, not from the answer, so it never waits for the answer or makes the result wait
-for it, except when the answer is instant (a clarifying question)."""
+user's message, not from the answer, so it never waits for the answer, and the runner publishes the
+result without waiting for it."""
 
 from __future__ import annotations
 
@@ -10,28 +10,25 @@ from typing import Literal
 
 from graph.state import State
 
-AfterRoute = Literal["plan_chat", "gather_context", "clarify", "remember"]
-AfterPlan = Literal["gather_context", "clarify", "remember"]
-AfterGather = Literal["respond_chat", "generate_routine", "update_routine", "remember"]
+AfterRoute = Literal["gather_context", "clarify", "remember"]
+AfterGather = Literal["respond_chat", "generate_routine", "update_routine", "clarify", "remember"]
+ANSWERS = {
+    "CHAT_RESPONSE": "respond_chat",
+    "GENERATE_ROUTINE": "generate_routine",
+    "UPDATE_ROUTINE": "update_routine",
+}
 
 
 def after_route(state: State) -> list[AfterRoute]:
-    intent = state["route"]["intent"]
-    if intent == "CHAT_RESPONSE":
-        return ["plan_chat"]
-    if intent in ("GENERATE_ROUTINE", "UPDATE_ROUTINE"):
-        return ["gather_context"]  # their baseline context (active routines first)
+    # CHAT_RESPONSE included: its plan was made beside the route, in the same superstep, so it is
+    # in the state by the time gather_context runs.
+    if state["route"]["intent"] in ANSWERS:
+        return ["gather_context"]
     return ["clarify", "remember"]
 
 
-def after_plan(state: State) -> list[AfterPlan]:
-    return ["gather_context"] if state.get("plan") else ["clarify", "remember"]
-
-
 def after_gather(state: State) -> list[AfterGather]:
-    answer = {
-        "CHAT_RESPONSE": "respond_chat",
-        "GENERATE_ROUTINE": "generate_routine",
-        "UPDATE_ROUTINE": "update_routine",
-    }[state["route"]["intent"]]
-    return [answer, "remember"]
+    intent = state["route"]["intent"]
+    if intent == "CHAT_RESPONSE" and not state.get("plan"):
+        return ["clarify", "remember"]  # the planner's output was unusable: ask instead of guessing
+    return [ANSWERS[intent], "remember"]

@@ -25,11 +25,13 @@ class State(RequestInput, total=False):
     # when the router was unsure, `proposed` keeps what it would have chosen; `asked` is what the
     # user asked of a program or a change (UserAsk: only the values stated).
     route: dict[str, Any]
-    # plan_chat: ChatPlan (action, required_context, search_terms, memory_query, memories_to_save);
-    # None = unusable.
+    # plan_chat (beside route_intent, for every request): ChatPlan (action, required_context,
+    # search_terms, memory_query, memories_to_save); None = unusable. Read it through chat_plan().
     plan: dict[str, Any] | None
-    # prefetch_context (beside route_intent): {active_routines, profile, user_memory}, each
-    # {"value": …} or {"error": {code, message, retryable}}; user_memory also has its "query".
+    # plan_chat, when its model call failed: {code, message, retryable}; fatal on the chat route only.
+    plan_error: dict[str, Any]
+    # prefetch_context (beside route_intent): {active_routines, profile}, each {"value": …} or
+    # {"error": {code, message, retryable}}.
     prefetched: dict[str, Any]
     # gather_context: {active_routines, profile, user_memory, exercise_catalog, degraded}
     context: dict[str, Any]
@@ -39,3 +41,11 @@ class State(RequestInput, total=False):
     # remember: {saved: n} or {saved: 0, error: CODE}; a failed write never fails the request.
     remembered: dict[str, Any]
     usage: Annotated[list[dict[str, Any]], operator.add]  # one record per model call
+
+
+def chat_plan(state: State) -> dict[str, Any] | None:
+    """The chat plan, when the route is CHAT_RESPONSE. The planner runs beside the router for every
+    request; on any other route its plan is dropped (its usage still counts)."""
+    if (state.get("route") or {}).get("intent") != "CHAT_RESPONSE":
+        return None
+    return state.get("plan")

@@ -7,11 +7,11 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 
-from core.errors import ContextMissing
+from core.errors import ContextMissing, WorkerError
 from core.lang import is_korean
 from core.names import COMMON_EXERCISES, exercise_name
 from graph.context import Context
-from graph.state import State
+from graph.state import State, chat_plan
 from nodes.context_sources import missing as missing_source
 from nodes.context_sources import settle
 from nodes.conversation import last_message
@@ -39,9 +39,12 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     already has is reused, the rest is fetched now, concurrently."""
     ctx = runtime.context
     intent = state["route"]["intent"]
-    plan = state.get("plan") or {}
-    # A chat plan may need no context at all (general advice): then nothing is fetched.
-    sources = (plan.get("required_context") or []) if plan else BASELINE[intent]
+    if intent == "CHAT_RESPONSE" and state.get("plan_error"):
+        raise WorkerError(**state["plan_error"])  # the planner's failure, now that chat needs it
+    plan = chat_plan(state) or {}
+    # A chat plan may need no context at all (general advice): then nothing is fetched, nor when
+    # the plan was unusable (the request is answered with a question).
+    sources = (plan.get("required_context") or []) if intent == "CHAT_RESPONSE" else BASELINE[intent]
     user_id = state["userId"]
     if intent == "GENERATE_ROUTINE":
         terms = _program_search_terms(state, ctx.catalog_max_searches)
@@ -60,7 +63,7 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
         "exercise_catalog": lambda: _search_catalog(ctx, terms),
     }
     wanted = [s for s in dict.fromkeys(sources) if s in fetchers]
-    outcomes = _prefetched(state, wanted, memory_query)
+    outcomes = _prefetched(state, wanted)
     to_fetch = [s for s in wanted if s not in outcomes]
     results = await asyncio.gather(*(fetchers[s]() for s in to_fetch), return_exceptions=True)
     outcomes.update((source, settle(result)) for source, result in zip(to_fetch, results, strict=False))
@@ -83,17 +86,10 @@ async def gather_context(state: State, runtime: Runtime[Context]) -> dict:
     return {"context": context}
 
 
-def _prefetched(state: State, wanted: list[str], memory_query: str) -> dict[str, dict[str, Any]]:
-    """The outcomes prefetch_context already has for these sources. Memories only when they were
-    searched with the same query (a chat plan usually asks its own)."""
+def _prefetched(state: State, wanted: list[str]) -> dict[str, dict[str, Any]]:
+    """The outcomes prefetch_context already has for these sources."""
     prefetched = state.get("prefetched") or {}
-    reused = {}
-    for source in wanted:
-        outcome = prefetched.get(source)
-        if outcome is None or (source == "user_memory" and outcome.get("query") != memory_query):
-            continue
-        reused[source] = outcome
-    return reused
+    return {source: prefetched[source] for source in wanted if source in prefetched}
 
 
 def _search_terms(terms: list[str], cap: int) -> list[str]:

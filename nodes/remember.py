@@ -9,7 +9,7 @@ from adapters.memory.base import MemoryChanges
 from core.errors import WorkerError
 from core.schemas import MemoryNotes
 from graph.context import Context
-from graph.state import State
+from graph.state import State, chat_plan
 from nodes.conversation import last_message, recent_turns
 
 log = logging.getLogger("reppy.nodes")
@@ -18,7 +18,7 @@ MAX_MEMORIES = 5  # per request
 MAX_MEMORY_CHARS = 300
 # The known memories a new fact is compared with: its nearest, whatever their score.
 NEIGHBOURS = 8
-# The result waits for every branch, this one too; a slow memory store must not hold it hostage.
+# The result does not wait for it, but the invocation does: a slow memory store must not hold it.
 REMEMBER_TIMEOUT_S = 5.0
 
 
@@ -39,7 +39,7 @@ async def remember(state: State, runtime: Runtime[Context]) -> dict:
     user_id = state["userId"]
     try:
         async with asyncio.timeout(REMEMBER_TIMEOUT_S):
-            plan = state.get("plan")
+            plan = chat_plan(state)
             noted = _clean(plan.get("memories_to_save") or []) if plan is not None else None
             recalled = [m["id"] for m in (state.get("context") or {}).get("user_memory") or [] if m.get("id")]
             changes = MemoryChanges(recalled=recalled)

@@ -37,4 +37,4 @@ async def respond_chat(state: State, runtime: Runtime[Context]) -> dict:
         # Part of input_tokens served from the provider's context cache (None: no cache reported).
         cached_input_tokens=(usage.get("input_token_details") or {}).get("cache_read"),
     )
-    return {"final": {"reply": answer.text}, "status": "SUCCEEDED", "usage": [record]}
+    return {"final": {"reply": answer.text}, "action": plan.action, "status": "SUCCEEDED", "usage": [record]}

@@ -165,12 +165,14 @@ def deps(settings, llm, vm, memory, events):
 
 @pytest.fixture
 def gemini():
-    """The Gemini stand-in on 127.0.0.1 (standins/gemini.py), stopped after the test. The
-    remember step runs beside the answer: its call takes only replies made by memories()."""
+    """The Gemini stand-in on 127.0.0.1 (standins/gemini.py), stopped after the test. The planner
+    runs beside the router, and the remember step beside the answer: their calls take only replies
+    made by plan() and memories() (in no fixed order with the router's and the answer's), else
+    planner_by_default's."""
     from standins.gemini import GeminiStandIn
-    from tests.gemini_support import KEY
+    from tests.gemini_support import KEY, planner_by_default
 
-    with GeminiStandIn(api_key=KEY, reserved={"MemoryNotes"}) as server:
+    with GeminiStandIn(api_key=KEY, reserved={"ChatPlan", "MemoryNotes"}, responder=planner_by_default) as server:
         yield server
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.settings import Settings
-from standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply
+from standins.gemini import CANNED_PUSH_DAY, GeminiStandIn, Recorded, Reply, canned_responder
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,14 @@ def gemini_settings(base_url: str, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+def planner_by_default(recorded: Recorded) -> Reply:
+    """Unscripted calls: the planner (beside the router on every request) gets a plausible plan,
+    which no route but chat uses; anything else a 400, as an unscripted call always did."""
+    if recorded.schema_title == "ChatPlan":
+        return canned_responder(recorded)
+    return Reply.error(400, "FAILED_PRECONDITION", "stand-in: no reply scripted for this request")
+
+
 def route(intent: str, confidence: float = 0.95, search_terms: list[str] | None = None, **usage: Any) -> Reply:
     return Reply.json(
         {"intent": intent, "confidence": confidence, "reason": "scripted", "search_terms": search_terms or []}, **usage
@@ -43,6 +51,7 @@ def plan(action: str = "GET_ACTIVE_ROUTINES", required_context: list[str] | None
             "search_terms": [],
             "memory_query": "injuries",
         },
+        only_for="ChatPlan",
         **usage,
     )
 
@@ -127,6 +136,12 @@ def without_remember(gemini: GeminiStandIn) -> list[Recorded]:
     """The requests but the remember step's: it runs beside the answer, so when the answer fails
     it may or may not have been sent before LangGraph cancelled it."""
     return [r for r in gemini.requests if r.schema_title != "MemoryNotes"]
+
+
+def path_calls(gemini: GeminiStandIn) -> list[Recorded]:
+    """The requests that run one after another (router, answer, their retries): without the
+    planner's, which runs beside the router on every request, and the remember step's."""
+    return [r for r in gemini.requests if r.schema_title not in ("ChatPlan", "MemoryNotes")]
 
 
 def thinking_budget(recorded: Recorded) -> int | None:

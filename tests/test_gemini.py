@@ -58,8 +58,8 @@ async def test_chat_streams_the_answer_in_order(gemini, gemini_deps, events):
     assert result.meta.intent == "CHAT_RESPONSE" and result.meta.action == "GET_ACTIVE_ROUTINES"
     assert result.meta.provider == "gemini" and result.meta.tokens_streamed == len(pieces) - 1
     assert [(c["node"], c["model"]) for c in result.usage["calls"]] == [
+        ("plan_chat", ROUTER),  # beside the router: one superstep, applied in name order
         ("route_intent", ROUTER),
-        ("plan_chat", ROUTER),
         ("respond_chat", MAIN),
     ]
     assert gemini.unused == 0
@@ -80,7 +80,8 @@ async def test_chat_requests_per_node(gemini, gemini_deps, events, prompts):
     await handle(request(CHAT_MESSAGE), deps)
     assert only_result(events).status == "SUCCEEDED"
 
-    router, planner, chat = gemini.requests
+    router, planner = by_schema(gemini, "RouteDecision"), by_schema(gemini, "ChatPlan")
+    chat = gemini.requests[-1]
     for call, title in ((router, "RouteDecision"), (planner, "ChatPlan")):
         config = call.generation_config
         assert (call.model, call.method) == (ROUTER, "generateContent")
@@ -159,9 +160,9 @@ async def test_generate_routine_returns_the_program(gemini, gemini_deps, events)
     assert thinking_level(generate) == "HIGH" and thinking_level(router) == "MINIMAL"
     # The baseline context reached the prompt: current routines and catalog codes to choose from.
     assert "Push Day A" in generate.user_text and "- BARBELL_ROW: 바벨 로우" in generate.user_text
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "generate_routine", "remember"]
-    assert result.usage["calls"][1]["thinking_tokens"] == 2500
-    assert result.meta.remembered == {"saved": 1}
+    # The planner ran beside the router (its plan dropped); the remember step ends after the result.
+    assert [c["node"] for c in result.usage["calls"]] == ["plan_chat", "route_intent", "generate_routine"]
+    assert result.usage["calls"][2]["thinking_tokens"] == 2500
     assert [m["text"] for m in await deps.memory.search("user-67890", "허리 부상", 5)] == ["허리 디스크가 있어요"]
 
 
@@ -187,9 +188,10 @@ async def test_clarify_asks_without_generating(decision, gemini, gemini_deps, ev
     await handle(request("루틴"), gemini_deps())
     result = only_result(events)
     assert result.status == "CLARIFY" and result.final["question"] and result.error is None
-    # Nothing was planned or generated; only the remember step looked for facts to keep.
-    assert [r.schema_title for r in gemini.requests] == ["RouteDecision", "MemoryNotes"]
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "remember"]
+    # Nothing was generated; the planner ran beside the router (its plan dropped, its cost counted),
+    # and the remember step looked for facts to keep, after the question was published.
+    assert sorted(r.schema_title for r in gemini.requests) == ["ChatPlan", "MemoryNotes", "RouteDecision"]
+    assert [c["node"] for c in result.usage["calls"]] == ["plan_chat", "route_intent"]
 
 
 async def test_usage_and_cost_add_up(gemini, gemini_deps, events):
@@ -244,7 +246,9 @@ async def test_prices_come_from_the_settings(gemini, gemini_deps, events):
     )
     await handle(request(GENERATE_MESSAGE), deps)
     usage = only_result(events).usage
-    assert [c["cost_usd"] for c in usage["calls"]] == pytest.approx([1010 / 1e6, (3000 * 2 + 2000 * 4) / 1e6])
+    cost = {c["node"]: c["cost_usd"] for c in usage["calls"]}
+    assert cost["route_intent"] == pytest.approx(1010 / 1e6)
+    assert cost["generate_routine"] == pytest.approx((3000 * 2 + 2000 * 4) / 1e6)
 
 
 async def test_structured_calls_never_reach_the_messages_stream(gemini, gemini_deps):
@@ -270,7 +274,7 @@ async def test_structured_calls_never_reach_the_messages_stream(gemini, gemini_d
             nodes.append(metadata["langgraph_node"])
     assert chat_nodes and set(chat_nodes) == {"respond_chat"}
     assert generate_nodes == []  # neither the program nor the remember step's JSON
-    assert len(gemini.requests) == 6
+    assert len(gemini.requests) == 7  # the planner beside each router call
 
 
 async def test_one_client_per_model(gemini, gemini_deps):

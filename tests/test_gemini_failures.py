@@ -36,9 +36,9 @@ from tests.gemini_support import (
     UPDATE_MESSAGE,
     gemini_settings,
     memories,
+    path_calls,
     plan,
     route,
-    without_remember,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.reliability]
@@ -75,20 +75,20 @@ async def test_unusable_router_output_clarifies(reply, gemini, gemini_deps, even
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "CLARIFY" and result.final["question"] and result.error is None
-    # No repair round for the router (asking is cheaper); then the remember step.
-    assert [r.schema_title for r in gemini.requests] == ["RouteDecision", "MemoryNotes"]
+    # No repair round for the router (asking is cheaper); the planner beside it, then the remember step.
+    assert sorted(r.schema_title for r in gemini.requests) == ["ChatPlan", "MemoryNotes", "RouteDecision"]
     # The unusable call is still reported (and priced).
-    call = result.usage["calls"][0]
+    [call] = [c for c in result.usage["calls"] if c["node"] == "route_intent"]
     assert (call["node"], call["input_tokens"], call["output_tokens"]) == ("route_intent", 700, 9)
     assert call["cost_usd"] == pytest.approx((700 * 0.30 + 9 * 2.50) / 1e6)
 
 
 async def test_unusable_plan_clarifies(gemini, gemini_deps, events):
-    gemini.script(route("CHAT_RESPONSE"), Reply.json({"action": "DANCE"}))
+    gemini.script(route("CHAT_RESPONSE"), replace(Reply.json({"action": "DANCE"}), only_for="ChatPlan"), memories())
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "CLARIFY" and result.meta.intent == "CHAT_RESPONSE"
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "plan_chat"]
+    assert [c["node"] for c in result.usage["calls"]] == ["plan_chat", "route_intent"]
 
 
 # --- LLM_SAFETY_BLOCKED -------------------------------------------------------------------------
@@ -114,7 +114,7 @@ async def test_blocked_program_fails(reply, gemini, gemini_deps, events):
     await handle(request(GENERATE_MESSAGE), gemini_deps())
     result = failed(events, "LLM_SAFETY_BLOCKED")
     assert result.error.message.startswith("generate_routine: Gemini")
-    assert len(without_remember(gemini)) == 2  # a filtered answer is not "repaired"
+    assert len(path_calls(gemini)) == 2  # a filtered answer is not "repaired"
 
 
 async def test_answer_stopped_by_safety_after_streaming(gemini, gemini_deps, events):
@@ -177,11 +177,12 @@ async def test_invalid_program_is_repaired_once(gemini, gemini_deps, events):
     assert [t["role"] for t in turns] == ["user", "model", "user"]
     assert turns[1]["parts"][0]["text"] == json.dumps(broken, ensure_ascii=False)
     assert "weeks: Field required" in turns[2]["parts"][0]["text"]
+    # The planner's call beside the router counts; the remember step's comes after the result.
     assert [c["node"] for c in result.usage["calls"]] == [
+        "plan_chat",
         "route_intent",
         "generate_routine",
         "generate_routine",
-        "remember",
     ]
 
 
@@ -196,8 +197,13 @@ async def test_still_invalid_after_repair_fails(gemini, gemini_deps, events):
     assert "update_routine" in result.error.message and "after one repair attempt" in result.error.message
     assert "changes" in result.error.message  # what was wrong the second time
     assert "sorry, here it is" not in result.error.message  # the model's text stays out of events
-    assert len(without_remember(gemini)) == 3
-    assert [c["node"] for c in result.usage["calls"]] == ["route_intent", "update_routine", "update_routine"]
+    assert len(path_calls(gemini)) == 3
+    assert [c["node"] for c in result.usage["calls"]] == [
+        "plan_chat",
+        "route_intent",
+        "update_routine",
+        "update_routine",
+    ]
     assert result.usage["cost_usd"] == pytest.approx(sum(c["cost_usd"] for c in result.usage["calls"]))
 
 
@@ -222,7 +228,7 @@ async def test_429_then_success_honours_the_retry_delay(gemini, gemini_deps, eve
     await handle(request(CHAT_MESSAGE), gemini_deps())
     result = only_result(events)
     assert result.status == "SUCCEEDED" and result.final["reply"] == "오늘은 Push Day A 차례예요."
-    first, retried, _, stream_429, stream_ok = gemini.requests
+    first, retried, stream_429, stream_ok = path_calls(gemini)
     assert retried.arrived - first.arrived >= 0.3  # waited as long as the server asked
     assert stream_ok.arrived - stream_429.arrived >= 0.2
     assert stream_ok.method == "streamGenerateContent"
@@ -235,7 +241,7 @@ async def test_429_until_retries_run_out(gemini, gemini_deps, events):
     await handle(request(GENERATE_MESSAGE), gemini_deps(GEMINI_MAX_RETRIES=2))
     result = failed(events, "LLM_RATE_LIMITED")
     assert result.error.retryable and "after 3 attempts" in result.error.message
-    assert len(without_remember(gemini)) == 4  # router + 1 try + 2 retries: bounded
+    assert len(path_calls(gemini)) == 4  # router + 1 try + 2 retries: bounded
 
 
 async def test_429_asking_for_too_long_fails_at_once(gemini, gemini_deps, events):
@@ -243,7 +249,7 @@ async def test_429_asking_for_too_long_fails_at_once(gemini, gemini_deps, events
     await handle(request(CHAT_MESSAGE), gemini_deps(GEMINI_RETRY_MAX_DELAY_S=2))
     result = failed(events, "LLM_RATE_LIMITED")
     assert "asked to retry after 30s" in result.error.message and result.error.retryable
-    assert len(gemini.requests) == 1
+    assert len(path_calls(gemini)) == 1
 
 
 # --- LLM_UNAVAILABLE ----------------------------------------------------------------------------
@@ -315,7 +321,7 @@ async def test_router_timeout(gemini, gemini_deps, events):
     await handle(request(CHAT_MESSAGE), gemini_deps(GEMINI_TIMEOUT_ROUTER_S=0.4))
     result = failed(events, "LLM_TIMEOUT")
     assert "route_intent: Gemini did not answer within 0.4s" in result.error.message and result.error.retryable
-    assert len(gemini.requests) == 1  # a timed-out call may still be running: not repeated
+    assert len(path_calls(gemini)) == 1  # a timed-out call may still be running: not repeated
 
 
 async def test_answer_timeout(gemini, gemini_deps, events):
@@ -337,7 +343,7 @@ async def test_wrong_key_is_rejected_without_showing_it(gemini, vm, memory, even
         await deps.llm.aclose()
     result = failed(events, "LLM_REQUEST_REJECTED")
     assert "400 INVALID_ARGUMENT, API_KEY_INVALID" in result.error.message and not result.error.retryable
-    assert wrong not in result.model_dump_json() and len(gemini.requests) == 1
+    assert wrong not in result.model_dump_json() and len(path_calls(gemini)) == 1
 
 
 async def test_empty_answer_is_not_success(gemini, gemini_deps, events):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from graph.edges import after_gather, after_plan, after_route
+from graph.edges import after_gather, after_route
 from graph.graph import ANSWER_NODE, graph
 from tests.conftest import REPO, request
 
@@ -22,7 +22,7 @@ def test_graph_has_no_checkpointer():
 @pytest.mark.parametrize(
     "intent, nodes",
     [
-        ("CHAT_RESPONSE", ["plan_chat"]),
+        ("CHAT_RESPONSE", ["gather_context"]),
         ("GENERATE_ROUTINE", ["gather_context"]),
         ("UPDATE_ROUTINE", ["gather_context"]),
         ("CLARIFY", ["clarify", "remember"]),
@@ -32,9 +32,10 @@ def test_after_route(intent, nodes):
     assert after_route({"route": {"intent": intent}}) == nodes
 
 
-def test_after_plan():
-    assert after_plan({"plan": {"action": "GENERAL_ADVICE"}}) == ["gather_context"]
-    assert after_plan({"plan": None}) == ["clarify", "remember"]
+def test_an_unusable_chat_plan_asks_instead_of_answering():
+    chat = {"intent": "CHAT_RESPONSE"}
+    assert after_gather({"route": chat, "plan": None}) == ["clarify", "remember"]
+    assert after_gather({"route": chat, "plan": {"action": "GENERAL_ADVICE"}}) == ["respond_chat", "remember"]
 
 
 @pytest.mark.parametrize(
@@ -46,7 +47,7 @@ def test_after_plan():
     ],
 )
 def test_after_gather_answers_and_remembers_side_by_side(intent, node):
-    assert after_gather({"route": {"intent": intent}}) == [node, "remember"]
+    assert after_gather({"route": {"intent": intent}, "plan": {"action": "GENERAL_ADVICE"}}) == [node, "remember"]
 
 
 async def supersteps(message: str, context) -> list[set[str]]:
@@ -63,22 +64,22 @@ async def supersteps(message: str, context) -> list[set[str]]:
     [
         (
             "오늘 운동 뭐 해야 돼?",
-            [{"route_intent", "prefetch_context"}, {"plan_chat"}, {"gather_context"}, {"respond_chat", "remember"}],
+            [{"route_intent", "plan_chat", "prefetch_context"}, {"gather_context"}, {"respond_chat", "remember"}],
         ),
         (
             "새 4주 근비대 프로그램 만들어줘",
-            [{"route_intent", "prefetch_context"}, {"gather_context"}, {"generate_routine", "remember"}],
+            [{"route_intent", "plan_chat", "prefetch_context"}, {"gather_context"}, {"generate_routine", "remember"}],
         ),
         (
             "푸쉬데이에서 벤치프레스를 덤벨 프레스로 바꿔줘",
-            [{"route_intent", "prefetch_context"}, {"gather_context"}, {"update_routine", "remember"}],
+            [{"route_intent", "plan_chat", "prefetch_context"}, {"gather_context"}, {"update_routine", "remember"}],
         ),
-        ("음…", [{"route_intent", "prefetch_context"}, {"clarify", "remember"}]),
+        ("음…", [{"route_intent", "plan_chat", "prefetch_context"}, {"clarify", "remember"}]),
     ],
 )
-async def test_context_is_fetched_while_routing_and_memory_written_beside_the_answer(message, expected, context):
-    """What keeps I/O off the critical path: prefetch_context runs in route_intent's superstep, and
-    remember in the answer's (a superstep's nodes run concurrently)."""
+async def test_plan_and_context_are_made_while_routing_and_memory_written_beside_the_answer(message, expected, context):
+    """What keeps model calls and I/O off the critical path: plan_chat and prefetch_context run in
+    route_intent's superstep, and remember in the answer's (a superstep's nodes run concurrently)."""
     assert await supersteps(message, context) == expected
 
 

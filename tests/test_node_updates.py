@@ -11,7 +11,7 @@ import pytest
 from langgraph.runtime import Runtime
 
 from adapters.memory.base import MemoryChanges
-from core.errors import ContextMissing, LLMError, LLMMalformedOutput, UnclearRequest
+from core.errors import ContextMissing, LLMError, LLMMalformedOutput, LLMUnavailable, UnclearRequest
 from core.schemas import ChatPlan
 from graph.context import Context
 from nodes.clarify import clarify
@@ -129,7 +129,7 @@ async def test_route_intent_sees_only_the_recent_turns():
 # --- plan_chat ----------------------------------------------------------------------------------
 
 
-async def test_plan_chat_keeps_the_plan_and_its_action(snapshot):
+async def test_plan_chat_keeps_the_plan(snapshot):
     plan = {
         "action": "SEARCH_EXERCISES",
         "required_context": ["exercise_catalog", "user_memory"],
@@ -138,8 +138,9 @@ async def test_plan_chat_keeps_the_plan_and_its_action(snapshot):
         "memories_to_save": [],
     }
     llm = ScriptedModel(plan=[plan])
-    update = await plan_chat({**request("벤치프레스 자세 알려줘"), "route": routed("CHAT_RESPONSE")}, runtime_for(llm))
-    assert update == {"plan": plan, "action": "SEARCH_EXERCISES", "usage": [scripted_usage("plan_chat")]}
+    # It runs beside the router: no route yet. The action is the answer's (respond_chat) to set.
+    update = await plan_chat(request("벤치프레스 자세 알려줘"), runtime_for(llm))
+    assert update == {"plan": plan, "usage": [scripted_usage("plan_chat")]}
     assert update == snapshot
 
 
@@ -148,6 +149,20 @@ async def test_plan_chat_unparseable_plan_is_none():
     state = {**request("오늘 운동 뭐 해야 돼?"), "route": routed("CHAT_RESPONSE")}
     assert await plan_chat(state, runtime_for(llm)) == {"plan": None, "usage": [scripted_usage("plan_chat")]}
     assert await plan_chat(state, runtime_for(llm)) == {"plan": None}
+
+
+async def test_plan_chat_keeps_a_failed_call_for_the_chat_route_to_raise():
+    llm = ScriptedModel(plan=[LLMUnavailable("plan_chat: Gemini is unavailable (503 UNAVAILABLE)")])
+    update = await plan_chat(request("오늘 운동 뭐 해야 돼?"), runtime_for(llm))
+    # Not raised here: the route is not known yet, and no route but chat needs the plan.
+    assert update == {
+        "plan": None,
+        "plan_error": {
+            "code": "LLM_UNAVAILABLE",
+            "message": "plan_chat: Gemini is unavailable (503 UNAVAILABLE)",
+            "retryable": True,
+        },
+    }
 
 
 # --- respond_chat -------------------------------------------------------------------------------
@@ -165,7 +180,7 @@ async def test_respond_chat_keeps_the_streamed_answer():
     asked = llm.calls[0]
     assert asked.plan == ChatPlan.model_validate(PLAN) and asked.context == GATHERED
     assert update["final"] == {"reply": "오늘은 Push Day A 하세요."}
-    assert update["status"] == "SUCCEEDED"
+    assert update["status"] == "SUCCEEDED" and update["action"] == "GET_ACTIVE_ROUTINES"  # the plan's, with the answer
     assert stable(update["usage"]) == [stable({**scripted_usage("respond_chat"), "latency_ms": 0.0})]
 
 
@@ -441,7 +456,12 @@ async def test_remember_costs_nothing_when_the_chat_plan_noted_no_fact():
 async def test_remember_asks_the_model_without_a_chat_plan():
     facts = [f"fact {n}" for n in range(MAX_MEMORIES + 2)]
     llm, memory = ScriptedModel(memories=[{"memories_to_save": facts}]), RecordingMemory()
-    state = {**request("허리 디스크가 있어요. 새 루틴 짜줘", request_id="req-10"), "route": routed("GENERATE_ROUTINE")}
+    # The planner ran beside the router (noting nothing), but off the chat route its plan is dropped.
+    state = {
+        **request("허리 디스크가 있어요. 새 루틴 짜줘", request_id="req-10"),
+        "route": routed("GENERATE_ROUTINE"),
+        "plan": {**PLAN, "memories_to_save": []},
+    }
 
     update = await remember(state, runtime_for(llm, memory))
 

@@ -84,7 +84,7 @@ async def test_route_intent_low_confidence_asks(context):
     ],
 )
 async def test_plan_chat(message, action, runtime, snapshot):
-    update = await plan_chat({**request(message), "route": chat_route()}, runtime)
+    update = await plan_chat(request(message), runtime)  # it runs beside the router: no route yet
     assert update["plan"]["action"] == action
     assert stable(update) == snapshot
 
@@ -178,17 +178,16 @@ class CountingMemory:
         return await self.inner.search(user_id, query, k)
 
 
-async def test_prefetch_context_fetches_what_most_routes_read(runtime, memory, snapshot):
-    await memory.add(DEMO_USER, [("m1", "지난주에 왼쪽 무릎을 다쳤어요")])
+async def test_prefetch_context_fetches_what_most_routes_read(context, vm, memory, snapshot):
+    counting_memory = CountingMemory(memory)
     state = request("무릎이 좀 아픈데 오늘 운동 뭐 해야 돼?")
-    update = await prefetch_context(state, runtime)
+    update = await prefetch_context(state, runtime_with(context, memory=counting_memory))
     prefetched = update["prefetched"]
-    assert set(prefetched) == {"active_routines", "profile", "user_memory"}
+    assert set(prefetched) == {"active_routines", "profile"}
     assert [r["routine_name"] for r in prefetched["active_routines"]["value"]][:1] == ["Push Day A"]
     assert prefetched["profile"]["value"]["username"] == "Alex"
-    # Memories are searched with the message itself: the only query known before any plan.
-    assert prefetched["user_memory"]["query"] == "무릎이 좀 아픈데 오늘 운동 뭐 해야 돼?"
-    assert [m["text"] for m in prefetched["user_memory"]["value"]] == ["지난주에 왼쪽 무릎을 다쳤어요"]
+    # Not the memories: a chat plan recalls them with its own query, GENERATE beside its catalog.
+    assert counting_memory.searches == []
     assert stable(update) == snapshot
 
 
@@ -200,7 +199,7 @@ async def test_prefetch_context_keeps_failures_instead_of_raising(context, vm):
     assert prefetched["profile"] == {
         "error": {"code": "VM_UNAVAILABLE", "retryable": True, "message": "VM API get_profile failed with HTTP 503"}
     }
-    assert "value" in prefetched["active_routines"] and "value" in prefetched["user_memory"]
+    assert "value" in prefetched["active_routines"]
 
 
 async def test_gather_context_reuses_the_prefetch(context, vm, memory):
@@ -212,10 +211,10 @@ async def test_gather_context_reuses_the_prefetch(context, vm, memory):
 
     update = await gather_context(state, runtime)
 
-    # Only the catalog was left to fetch: routines, profile and memories came from the prefetch.
+    # Only the catalog and the memories were left to fetch: routines and profile came from the prefetch.
     # (the seven muscle groups, then names: see test_vm_minimal.py for a VM that searches names only)
     assert counting_vm.calls[len(fetched_before[0]) :] == ["search_exercises"] * (7 + context.catalog_max_searches)
-    assert counting_memory.searches == fetched_before[1]
+    assert fetched_before[1] == [] and counting_memory.searches == ["새 4주 근비대 프로그램 만들어줘"]
     fresh = await gather_context({k: v for k, v in state.items() if k != "prefetched"}, runtime)
     assert update == fresh  # the same context as fetching it all now
 
@@ -228,7 +227,7 @@ async def test_gather_context_recalls_memories_with_the_plans_own_query(context,
     calls_before = len(counting_vm.calls)
     await gather_context(state, runtime)
     assert counting_vm.calls[calls_before:] == []  # routines and profile reused
-    assert counting_memory.searches == ["오늘 운동 뭐 해야 돼?", "부상, 통증"]  # the planner's query
+    assert counting_memory.searches == ["부상, 통증"]  # the planner's query, once
 
 
 @pytest.mark.parametrize(

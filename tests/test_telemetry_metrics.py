@@ -69,7 +69,7 @@ async def test_concurrent_requests_are_posted_in_one_batch_after_the_last_one(
     deps = build_dependencies(
         settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events, telemetry=Telemetry(metrics=metrics)
     )
-    await asyncio.gather(
+    outcomes = await asyncio.gather(
         handle(request("오늘 운동 뭐 해야 돼?", request_id="req-m-a"), deps),
         handle(request("새 4주 근비대 프로그램 만들어줘", request_id="req-m-b"), deps),
         handle(request("오늘 운동 뭐 해야 돼?", request_id="req-m-c"), deps),
@@ -79,7 +79,11 @@ async def test_concurrent_requests_are_posted_in_one_batch_after_the_last_one(
     assert sum(monitoring.values("requests", intent="GENERATE_ROUTINE")) == 1
     assert len(monitoring.values("request_latency_ms", intent="CHAT_RESPONSE", status="SUCCEEDED")) == 2
     assert len(monitoring.values("node_latency_ms", node="route_intent")) == 3
-    assert sum(monitoring.values("input_tokens")) == sum(r.usage["input_tokens"] for r in events.results)
+    # The results' model calls, and the memory writes' made after them (GENERATE's remember asks the model).
+    after = [o.after_usage["input_tokens"] for o in outcomes if o.after_usage]
+    assert len(after) == 1 and sum(monitoring.values("input_tokens")) == sum(
+        r.usage["input_tokens"] for r in events.results
+    ) + sum(after)
     assert {m.namespace for m in monitoring.metrics} == {"reppy_worker"}
     assert {m.unit for m in monitoring.metrics if m.name.endswith("_ms")} == {"milliseconds"}
     assert metrics.posted == sum(len(m.values) for m in monitoring.metrics)

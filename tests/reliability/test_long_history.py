@@ -60,7 +60,8 @@ async def test_a_2000_turn_conversation_reaches_the_model_trimmed(gemini, gemini
     await handle(body, gemini_deps())
     [result] = events.results
     assert result.status == "SUCCEEDED"
-    assert [r.schema_title for r in gemini.requests] == ["RouteDecision", "ChatPlan", None]
+    # Router and planner side by side (in either order), then the answer.
+    assert sorted(r.schema_title or "answer" for r in gemini.requests) == ["ChatPlan", "RouteDecision", "answer"]
     newest = MAX_REQUEST_TURNS - 1
     for sent in gemini.requests:
         seen = sorted(int(n) for n in MARKER.findall(sent.user_text))

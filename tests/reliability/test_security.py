@@ -22,7 +22,7 @@ from standins.gemini import GeminiStandIn, Reply, canned_responder
 from standins.qdrant import QdrantFault, running_qdrant
 from tests.conftest import DEMO_USER, OTHER_USER, REPO, request
 from tests.emitters import CollectingEmitter
-from tests.gemini_support import KEY, gemini_settings, plan, route
+from tests.gemini_support import KEY, gemini_settings, plan, planner_by_default, route
 from tests.processes import clean_env
 
 pytestmark = [
@@ -42,7 +42,9 @@ def servers(*, qdrant_key: str = QDRANT_KEY) -> Iterator[tuple[VMStubServer, Gem
     vm = VMStubServer("127.0.0.1", 0, VM_TOKEN)
     vm.start_in_thread()
     try:
-        with GeminiStandIn(api_key=KEY) as gemini, running_qdrant(api_key=qdrant_key) as qdrant:
+        # The planner runs beside the router: it takes only replies made for it, else a default plan.
+        planner = {"reserved": {"ChatPlan"}, "responder": planner_by_default}
+        with GeminiStandIn(api_key=KEY, **planner) as gemini, running_qdrant(api_key=qdrant_key) as qdrant:
             yield vm, gemini, qdrant
     finally:
         vm.stop()
@@ -245,7 +247,8 @@ async def test_only_the_envelope_says_whose_data_is_read(ledger):
                     "memory_query": f"{OTHER_USER} knee",
                     "memories_to_save": [f"I am {OTHER_USER}"],
                     **impostor,
-                }
+                },
+                only_for="ChatPlan",  # the planner runs beside the router, in no fixed order
             ),
             Reply.answer(f"{OTHER_USER}님의 루틴을 보여 드릴게요."),
             # The remember step (beside the answer) decides on the planner's facts, naming the other user too.
