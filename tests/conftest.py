@@ -20,6 +20,10 @@ from core.settings import Settings
 from graph.context import Context
 from tests.emitters import CollectingEmitter
 
+# Fixtures for every test that asks for them: the OCI stand-in (identity, standin, oci_config_file)
+# and the worker's JSON logs (json_log).
+pytest_plugins = ["tests.oci_fixtures", "tests.log_fixtures"]
+
 REPO = Path(__file__).resolve().parent.parent
 DEMO_USER = "user-67890"
 OTHER_USER = "user-12345"

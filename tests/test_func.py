@@ -18,7 +18,7 @@ from adapters.emit.oci_clients import bounded_retry, oci_credentials, queue_clie
 from adapters.emit.oci_queue import QueueResultEmitter
 from app.dependencies import build_dependencies
 from tests.conftest import REPO, request
-from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID
 
 CHAT = "오늘 운동 뭐 해야 돼?"
 

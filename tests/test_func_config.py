@@ -12,7 +12,7 @@ import pytest
 import func
 from standins.vm import TOKEN as VM_TOKEN
 from tests.conftest import request
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID, STREAM_ID
 from tests.test_func import invoke
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from core.contracts import ResultEvent, TokenEvent
 from core.errors import ConfigError
 from standins.oci_identity import OciTestIdentity
 from tests.conftest import request
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, oci_environment, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID, STREAM_ID, oci_environment
 
 pytestmark = pytest.mark.integration
 TIMEOUT = (2.0, 5.0)

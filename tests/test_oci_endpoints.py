@@ -16,7 +16,7 @@ from app.secrets import settings_with_secrets
 from core.contracts import ResultEvent
 from core.errors import ConfigError
 from tests.conftest import request
-from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID
 
 pytestmark = pytest.mark.integration
 TIMEOUT = (2.0, 5.0)

@@ -11,7 +11,8 @@ from app.report import percentile
 from app.runner import handle
 from tests.conftest import DEMO_USER, OTHER_USER, request
 from tests.emitters import CollectingEmitter
-from tests.test_telemetry_logs import HASH_KEY, DownVM, json_log  # noqa: F401
+from tests.log_fixtures import HASH_KEY
+from tests.test_telemetry_logs import DownVM
 
 
 def summary_line(n: int, **fields) -> dict:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import json
 import logging
 import sys
@@ -15,35 +14,13 @@ import pytest
 
 from adapters.emit.oci_queue import ResultNotPublished
 from app.dependencies import build_dependencies
-from app.logs import configure_logging, log_format
+from app.logs import log_format
 from app.runner import handle
 from core.errors import VMUnavailable
 from core.settings import Settings
 from tests.conftest import DEMO_USER, REPO, request, stable
 from tests.emitters import CollectingEmitter
-
-HASH_KEY = "log-hash-key-for-tests-0001"
-
-
-@pytest.fixture
-def json_log(monkeypatch):
-    """The worker's own logging set-up in JSON, writing to a buffer; the root logger is restored after."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    buffer = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", buffer)
-    configure_logging(
-        Settings(
-            _env_file=None, LOG_FORMAT="json", LOG_LEVEL="DEBUG", LOG_USER_HASH_KEY=HASH_KEY, QDRANT_PATH=":memory:"
-        )
-    )
-
-    def lines() -> list[dict]:
-        return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
-
-    yield lines
-    logging.captureWarnings(False)
-    root.handlers[:], root.level = saved
+from tests.log_fixtures import HASH_KEY
 
 
 class ChattyVM:

@@ -20,7 +20,6 @@ from standins.oci_identity import COMPARTMENT
 from standins.oci_monitoring import MonitoringStandIn
 from tests.conftest import request
 from tests.emitters import CollectingEmitter
-from tests.oci_fixtures import identity, oci_config_file  # noqa: F401
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ from standins.vm import TOKEN
 from tests.conftest import REPO, request
 from tests.emitters import CollectingEmitter
 from tests.gemini_support import CHAT_MESSAGE, plan, route
-from tests.oci_fixtures import QUEUE_ID, STREAM_ID, identity, oci_config_file, oci_environment, standin  # noqa: F401
+from tests.oci_fixtures import STREAM_ID, oci_environment
 from tests.processes import clean_env, running_function, stop
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

@@ -22,7 +22,7 @@ from app.runner import handle
 from standins.vm import TOKEN
 from tests.conftest import OTHER_USER, request
 from tests.emitters import CollectingEmitter
-from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID
 from tests.reliability.conftest import STALL_S
 
 pytestmark = [pytest.mark.reliability, pytest.mark.integration]

@@ -19,7 +19,7 @@ from app.runner import handle
 from standins.qdrant import QdrantFault, running_qdrant
 from standins.vm import TOKEN, running_stub
 from tests.conftest import request
-from tests.oci_fixtures import QUEUE_ID, identity, oci_config_file, standin  # noqa: F401
+from tests.oci_fixtures import QUEUE_ID
 from tests.reliability.conftest import STALL_S
 
 pytestmark = [

@@ -31,7 +31,6 @@ from standins.qdrant import QdrantFault
 from tests.conftest import DEMO_USER, request
 from tests.emitters import CollectingEmitter
 from tests.gemini_support import gemini_settings, plan, route
-from tests.oci_fixtures import identity, oci_config_file  # noqa: F401
 from tests.reliability.test_security import MARKER, QDRANT_KEY, SECRETS, VM_TOKEN, leaks, servers
 
 pytestmark = [
