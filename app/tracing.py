@@ -299,9 +299,20 @@ class _TracedMemory(_Proxy):
                 span.set_attribute("db.response.returned_rows", len(hits))
             return hits
 
+    async def nearest(self, user_id: str, texts: list[str], k: int) -> list[dict[str, Any]]:
+        with _call_span(f"search {self._collection}", "CLIENT", self._attributes("search")) as span:
+            hits = await self._target.nearest(user_id, texts, k)
+            if span is not None:
+                span.set_attribute("db.response.returned_rows", len(hits))
+            return hits
+
     async def add(self, user_id: str, items: list[tuple[str, str]]) -> None:
         with _call_span(f"upsert {self._collection}", "CLIENT", self._attributes("upsert")):
             await self._target.add(user_id, items)
+
+    async def apply(self, user_id: str, changes: Any) -> None:  # what remember writes (MemoryChanges)
+        with _call_span(f"update {self._collection}", "CLIENT", self._attributes("update")):
+            await self._target.apply(user_id, changes)
 
 
 class _TracedTokens(_Proxy):

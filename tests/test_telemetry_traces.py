@@ -211,3 +211,16 @@ def test_the_otlp_headers_are_a_secret_kept_out_of_the_logs(monkeypatch):
         root.handlers[:], root.level = saved
     assert APM_KEY not in buffer.getvalue() and "***" in buffer.getvalue()
     assert APM_KEY not in repr(Settings(_env_file=None, OTEL_EXPORTER_OTLP_HEADERS=f"Authorization={APM_KEY}"))
+
+
+async def test_the_memory_write_beside_the_answer_is_traced_under_remember(spans, settings, llm, vm, memory):
+    """remember's own Qdrant calls (the nearest memories, the consolidated write) are spans of its node."""
+    tracing, exporter = spans
+    events = CollectingEmitter()
+    deps = build_dependencies(
+        settings, llm=llm, vm=vm, memory=memory, tokens=events, results=events, telemetry=Telemetry(tracing=tracing)
+    )
+    await handle(request("I hurt my left knee last week, it still hurts when I squat.", request_id="req-trace-m"), deps)
+    parents = {(name, parent) for name, parent, _ in tree(exporter.get_finished_spans())}
+    assert ("search user_memory", "node remember") in parents
+    assert ("update user_memory", "node remember") in parents
