@@ -14,6 +14,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pro-ttft-ms", type=float, help="main model: time to first token (800)")
     parser.add_argument("--pro-tps", type=float, help="main model: output tokens per second (60)")
     parser.add_argument("--vm-latency-ms", type=float, help="VM API stub: delay per call (30)")
+    parser.add_argument(
+        "--chunk-tokens",
+        type=int,
+        help="output tokens per streamed event (49, as a recorded Gemini stream; 0: one word per event)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"results file ({DEFAULT_OUT.name})")
     args = parser.parse_args(argv)
 
@@ -48,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         pro=ModelSpeed(_s(args.pro_ttft_ms, pro.ttft_s), args.pro_tps or pro.tokens_per_s),
         vm_latency_s=_s(args.vm_latency_ms, None),
     )
+    if args.chunk_tokens is not None:
+        config = replace(config, stream_chunk_tokens=args.chunk_tokens or None)
     figures = asyncio.run(run(config, args.out))
     from bench.report import table
 

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from core.gemini_models import DEFAULT_MAIN_MODEL, DEFAULT_ROUTER_MODEL
+from standins.gemini import RECORDED_CHUNK_TOKENS
 
 FLASH = DEFAULT_ROUTER_MODEL  # GEMINI_MODEL_ROUTER's default: router, planner, memory extraction
 PRO = DEFAULT_MAIN_MODEL  # GEMINI_MODEL_MAIN's default: answer, program, routine update
@@ -37,6 +38,9 @@ class BenchConfig:
     pro: ModelSpeed = ModelSpeed(0.8, 60.0)
     vm_latency_s: float = 0.030
     tokens: OutputTokens = field(default_factory=OutputTokens)
+    # Output tokens per streamed event, as a recorded real stream carries them (None: one word each,
+    # ~25x the events: a stress case for the per-chunk path, not what Gemini sends).
+    stream_chunk_tokens: int | None = RECORDED_CHUNK_TOKENS
     iterations: int = 3  # measured requests per intent at realistic latency
     overhead_iterations: int = 10  # measured requests per intent with zero-latency stand-ins
     concurrency: int = 50
@@ -71,6 +75,7 @@ class BenchConfig:
             pro=ModelSpeed(**data["pro"]),
             vm_latency_s=data["vm_latency_s"],
             tokens=OutputTokens(**data["tokens"]),
+            stream_chunk_tokens=data.get("stream_chunk_tokens"),
             iterations=data["iterations"],
             overhead_iterations=data["overhead_iterations"],
             concurrency=data["concurrency"],

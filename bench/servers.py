@@ -1,11 +1,13 @@
-"""The bench's servers — the Gemini stand-in and the VM API stub — in a process of their own on
-127.0.0.1, so their threads never compete with the measured worker for its interpreter lock.
+"""The bench's servers — the Gemini stand-in and the VM API stub — each in a process of its own on
+127.0.0.1, so their threads never compete with the measured worker, nor with each other, for an
+interpreter lock (50 concurrent requests send ~250 calls at once: one process serving both queued
+them behind its own lock and charged the wait to the worker).
 
 Parent side: `with BenchServers(config) as servers:` → `servers.gemini_url`, `servers.vm_url`,
-`servers.schedule(since)`. The child is stopped by closing its stdin, and by its PID if it lingers.
+`servers.schedule(since)`. A child is stopped by closing its stdin, and by its PID if it lingers.
 
-Child side: `python -m bench.servers '<config JSON>'` prints one JSON line with both URLs, then
-serves until its stdin closes.
+Child side: `python -m bench.servers gemini|vm '<config JSON>'` prints one JSON line with its URL,
+then serves until its stdin closes.
 """
 
 from __future__ import annotations
@@ -32,22 +34,26 @@ class BenchServers:
         self.config = config
         self.gemini_url = ""
         self.vm_url = ""
-        self._process: subprocess.Popen | None = None
+        self._processes: list[subprocess.Popen] = []
 
     def start(self) -> BenchServers:
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "bench.servers", json.dumps(self.config.as_dict())],
-            cwd=REPO,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        line = _read_line(self._process, START_TIMEOUT_S)
-        if not line:
+        try:
+            for name in ("gemini", "vm"):
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "bench.servers", name, json.dumps(self.config.as_dict())],
+                    cwd=REPO,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                self._processes.append(process)
+                line = _read_line(process, START_TIMEOUT_S)
+                if not line:
+                    raise RuntimeError(f"the bench's {name} server did not start (see the log above)")
+                setattr(self, f"{name}_url", json.loads(line)["url"])
+        except BaseException:
             self.stop()
-            raise RuntimeError("the bench servers did not start (see the log above)")
-        urls = json.loads(line)
-        self.gemini_url, self.vm_url = urls["gemini"], urls["vm"]
+            raise
         return self
 
     def schedule(self, since: int = 0) -> list[dict[str, Any]]:
@@ -57,28 +63,31 @@ class BenchServers:
         return response.json()["calls"]
 
     def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None:
-            return
-        try:
-            process.stdin.close()  # the child's signal to stop
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.terminate()  # this PID only
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-        finally:
-            if process.stdout is not None:
-                process.stdout.close()
+        processes, self._processes = self._processes, []
+        for process in processes:
+            _stop(process)
 
     def __enter__(self) -> BenchServers:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _stop(process: subprocess.Popen) -> None:
+    try:
+        process.stdin.close()  # the child's signal to stop
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # this PID only
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def _read_line(process: subprocess.Popen, timeout_s: float) -> str:
@@ -89,27 +98,32 @@ def _read_line(process: subprocess.Popen, timeout_s: float) -> str:
     return process.stdout.readline().strip()
 
 
-def serve(config: BenchConfig) -> None:
-    from adapters.vm_api.stub_server import VMStubServer
-    from bench.scenarios import BenchResponder
-    from standins.gemini import GeminiStandIn, Latency
+def serve(name: str, config: BenchConfig) -> None:
+    if name == "gemini":
+        from bench.scenarios import BenchResponder
+        from standins.gemini import GeminiStandIn, Latency
 
-    speeds = {FLASH: config.flash, PRO: config.pro}
-    gemini = GeminiStandIn(
-        api_key=GEMINI_KEY,
-        responder=BenchResponder(config.tokens),
-        model_latency={m: Latency(s.ttft_s, s.tokens_per_s) for m, s in speeds.items()},
-    )
-    vm = VMStubServer("127.0.0.1", 0, VM_TOKEN, latency_s=config.vm_latency_s)
-    gemini.start()
-    vm.start_in_thread()
+        speeds = {FLASH: config.flash, PRO: config.pro}
+        server = GeminiStandIn(
+            api_key=GEMINI_KEY,
+            responder=BenchResponder(config.tokens),
+            model_latency={m: Latency(s.ttft_s, s.tokens_per_s) for m, s in speeds.items()},
+            chunk_tokens=config.stream_chunk_tokens,
+        )
+        server.start()
+        url = server.base_url
+    else:
+        from adapters.vm_api.stub_server import VMStubServer
+
+        server = VMStubServer("127.0.0.1", 0, VM_TOKEN, latency_s=config.vm_latency_s)
+        server.start_in_thread()
+        url = server.base_url
     try:
-        print(json.dumps({"gemini": gemini.base_url, "vm": vm.base_url}), flush=True)
+        print(json.dumps({"url": url}), flush=True)
         sys.stdin.read()  # returns when the parent closes our stdin (or dies)
     finally:
-        vm.stop()
-        gemini.stop()
+        server.stop()
 
 
 if __name__ == "__main__":
-    serve(BenchConfig.from_dict(json.loads(sys.argv[1])))
+    serve(sys.argv[1], BenchConfig.from_dict(json.loads(sys.argv[2])))

@@ -47,6 +47,10 @@ PATH = re.compile(
 )
 WORD = re.compile(r"\S+\s*|\s+")
 FIXTURES = Path(__file__).resolve().parent / "recorded" / "gemini"
+# Output tokens per streamed event of the real API: a recorded gemini-2.5-flash stream carries ~49
+# (candidatesTokenCount 49, 97, 146, … 1563 over its first 32 events; standins/recorded/gemini/
+# stream_events.sse and SOURCES.md). `GeminiStandIn(chunk_tokens=RECORDED_CHUNK_TOKENS)` streams so.
+RECORDED_CHUNK_TOKENS = 49
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ class Reply:
     cut_after_chunks: int | None = None  # a stream sends this many chunks, then drops the connection
     only_for: str | None = None  # a JSON schema title: only a request asking for it takes this reply
     raw_body: dict[str, Any] | None = None  # a recorded response body, sent as it is
+    raw_events: tuple[dict[str, Any], ...] | None = None  # a recorded stream, one frame per event
 
     @classmethod
     def answer(cls, text: str, **kwargs: Any) -> Reply:
@@ -174,13 +179,35 @@ class Reply:
         status = int((body.get("error") or {}).get("code", 200)) if isinstance(body, dict) else 200
         return cls(raw_body=body, http_status=status, finish=None, **kwargs)
 
+    @classmethod
+    def recorded_stream(cls, name: str, **kwargs: Any) -> Reply:
+        """A stream recorded from the real API (standins/recorded/gemini/<name>.sse): its `data:`
+        events replayed verbatim, one frame each, to a streaming call."""
+        text = (FIXTURES / f"{name}.sse").read_text(encoding="utf-8")
+        events = tuple(json.loads(line[len("data: ") :]) for line in text.splitlines() if line.startswith("data: "))
+        return cls(raw_events=events, finish=None, **kwargs)
+
     def stalled(self, seconds: float) -> Reply:
         return replace(self, delay_s=seconds)
 
-    def pieces(self) -> list[str]:
+    def pieces(self, chunk_tokens: int | None = None) -> list[str]:
+        """The stream's pieces: the scripted chunks; else, with `chunk_tokens`, words grouped so each
+        piece carries about that many of the reply's output tokens; else one word per piece."""
         if self.chunks is not None:
             return list(self.chunks)
-        return WORD.findall(self.text)
+        words = WORD.findall(self.text)
+        if not chunk_tokens or len(words) < 2:
+            return words
+        count = min(len(words), max(1, round(self.candidate_tokens() / chunk_tokens)))
+        share = len(self.text) / count
+        pieces, current, size = [], "", 0
+        for word in words:
+            current += word
+            size += len(word)
+            if size >= share * (len(pieces) + 1) and len(pieces) < count - 1:
+                pieces.append(current)
+                current = ""
+        return [*pieces, current] if current else pieces
 
     def candidate_tokens(self) -> int:
         if self.output_tokens is not None:
@@ -267,8 +294,11 @@ class GeminiStandIn:
         port: int = 0,
         model_latency: dict[str, Latency] | None = None,
         reserved: Collection[str] = (),
+        chunk_tokens: int | None = None,
     ):
         self.api_key = api_key
+        # Output tokens per streamed event (None: one word per event, the finest a test can ask for).
+        self.chunk_tokens = chunk_tokens
         # Schemas whose requests take only replies scripted `only_for` them, never the next one
         # in line (their calls run beside others, in no fixed order).
         self.reserved = frozenset(reserved)
@@ -425,6 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = standin._next_reply(recorded)
         if not standin._pause(reply.delay_s):
             return
+        if reply.raw_events is not None:
+            return self._replay_stream(recorded, *reply.raw_events)
         if reply.raw_body is not None:
             if reply.http_status == 200 and recorded.method == "streamGenerateContent":
                 return self._replay_stream(recorded, reply.raw_body)
@@ -451,7 +483,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        pieces = reply.pieces() or [""]
+        pieces = reply.pieces(standin.chunk_tokens) or [""]
         total_chars = sum(len(p) for p in pieces) or 1
         total_tokens = reply.candidate_tokens()
         sent_chars = 0
@@ -466,7 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
             # Cumulative counts, as the real API reports them on every chunk.
             sent_chars += len(piece)
             tokens_now = round(total_tokens * sent_chars / total_chars)
-            if index and not standin._pace(tokens_now - sent_tokens, latency):
+            if not standin._pace(tokens_now - sent_tokens, latency):  # a piece leaves once generated
                 return
             sent_tokens = tokens_now
             last = index == len(pieces) - 1
@@ -476,13 +508,14 @@ class _Handler(BaseHTTPRequestHandler):
         self._end()
         recorded.finished = time.monotonic()
 
-    def _replay_stream(self, recorded: Recorded, body: dict[str, Any]) -> None:
+    def _replay_stream(self, recorded: Recorded, *events: dict[str, Any]) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         recorded.first_byte = time.monotonic()
-        self._frame(body)
+        for event in events:
+            self._frame(event)
         self._end()
         recorded.finished = time.monotonic()
 

@@ -14,9 +14,18 @@ from app.dependencies import build_dependencies
 from app.runner import handle
 from core.errors import ConfigError, LLMRateLimited, LLMRejected
 from core.settings import Settings
-from standins.gemini import ERRORS, Reply
+from standins.gemini import ERRORS, RECORDED_CHUNK_TOKENS, Reply
 from tests.conftest import request
-from tests.gemini_support import CHAT_MESSAGE, GENERATE_MESSAGE, KEY, gemini_settings, path_calls, plan, route
+from tests.gemini_support import (
+    CHAT_MESSAGE,
+    GENERATE_MESSAGE,
+    KEY,
+    REPO,
+    gemini_settings,
+    path_calls,
+    plan,
+    route,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -250,3 +259,50 @@ def test_a_gemini_3_temperature_other_than_1_is_allowed_with_advice(caplog):
     config = GeminiConfig.from_settings(Settings(_env_file=None, GOOGLE_API_KEY=KEY, GEMINI_TEMPERATURE_MAIN=0.4))
     assert config.temperatures["respond_chat"] == 0.4
     assert "Google advises keeping Gemini 3 models at their default 1.0" in caplog.text
+
+
+# --- streams as the real API chunks them ----------------------------------------------------------
+
+
+def recorded_stream_events() -> list[dict]:
+    return list(Reply.recorded_stream("stream_events").raw_events)
+
+
+async def test_a_recorded_stream_replays_event_by_event(gemini, gemini_deps, events):
+    """A real gemini-2.5-flash stream (an excerpt: five events of ~49 tokens, thinking counted on
+    every event): one token event per API event, in order, and the usage of the last event."""
+    recorded = recorded_stream_events()
+    texts = [e["candidates"][0]["content"]["parts"][0]["text"] for e in recorded]
+    deps = gemini_deps(GEMINI_MODEL_MAIN="gemini-2.5-flash")
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.recorded_stream("stream_events"))
+    await handle(request(CHAT_MESSAGE), deps)
+    result = only_result(events)
+    assert result.status == "SUCCEEDED" and result.final["reply"] == "".join(texts)
+    assert [t.delta for t in events.tokens] == texts
+    call = result.usage["calls"][-1]
+    assert (call["node"], call["model"]) == ("respond_chat", "gemini-2.5-flash")
+    assert (call["output_tokens"], call["thinking_tokens"]) == (5947 + 2042, 2042)
+
+
+def test_the_recorded_chunk_size_is_the_recordings():
+    """RECORDED_CHUNK_TOKENS (what the bench streams with) is the recording's own mean."""
+    text = (REPO / "standins/recorded/gemini/stream_events.sse").read_text(encoding="utf-8")
+    line = next(row for row in text.splitlines() if row.startswith(": candidatesTokenCount over the first"))
+    counts = [int(n) for n in line.split(":")[-1].split()]
+    assert counts[:3] == [e["usageMetadata"]["candidatesTokenCount"] for e in recorded_stream_events()[:3]]
+    assert round(counts[-1] / len(counts)) == RECORDED_CHUNK_TOKENS
+
+
+async def test_the_standin_streams_in_recorded_chunk_sizes(gemini, gemini_deps, events):
+    """With chunk_tokens set, a 300-token answer leaves in round(300 / 49) = 6 events of about equal
+    size, each carrying the running candidatesTokenCount as the API does."""
+    gemini.chunk_tokens = RECORDED_CHUNK_TOKENS
+    words = [f"단어{n} " for n in range(150)]
+    gemini.script(route("CHAT_RESPONSE"), plan(), Reply.answer("".join(words), output_tokens=300))
+    await handle(request(CHAT_MESSAGE), gemini_deps())
+    result = only_result(events)
+    assert result.status == "SUCCEEDED"
+    deltas = [t.delta for t in events.tokens]
+    assert "".join(deltas) == "".join(words) and len(deltas) == 6
+    assert max(map(len, deltas)) - min(map(len, deltas)) <= len(words[-1]) * 2
+    assert result.usage["calls"][-1]["output_tokens"] == 300
