@@ -54,11 +54,7 @@ class GeminiProvider:
         self._models = build_models(config)
         self._policy = RetryPolicy(config.max_retries, config.retry_base_delay_s, config.retry_max_delay_s)
         self._structured = {
-            node: getattr(self._models, attr)
-            .with_structured_output(schema, include_raw=True)
-            # Never name a run after its node: LangGraph would take it for the node itself and put
-            # its output (the raw JSON message) into the "messages" stream despite the tag.
-            .with_config(run_name=f"gemini_{node}", tags=[TAG_NOSTREAM])
+            node: _structured(getattr(self._models, attr), node, schema)
             for node, attr, schema in (
                 (ROUTE, "route", RouteDecision),
                 (PLAN, "plan", ChatPlan),
@@ -163,20 +159,19 @@ class GeminiProvider:
     ) -> Generated[Any]:
         """One structured call (plus one repair attempt for generation). Router and planner fail
         only on a blocked prompt; anything else unusable is LLMMalformedOutput (→ clarify)."""
-        runnable = self._structured[node]
+        runnable, parser = self._structured[node]
         usage: list[dict[str, Any]] = []
         attempts = 2 if generation else 1
         problem = ""
         for attempt in range(attempts):
             started = time.perf_counter()
             try:
-                out = await call_with_retries(
+                raw: AIMessage = await call_with_retries(
                     lambda messages=messages: runnable.ainvoke(messages), self._policy, node, view.timeout
                 )
             except LLMError as error:
                 error.usage = usage
                 raise
-            raw: AIMessage = out["raw"]
             usage.append(
                 _record(node, raw.response_metadata.get("model_name") or view.model, raw.usage_metadata, started)
             )
@@ -194,8 +189,9 @@ class GeminiProvider:
             if failure is not None:
                 failure.usage = usage
                 raise failure
-            if out.get("parsing_error") is None and out.get("parsed") is not None:
-                return Generated(out["parsed"], usage)
+            parsed = _parsed(parser, text)
+            if parsed is not None:
+                return Generated(parsed, usage)
             problem = _describe_problem(schema, text, raw.response_metadata)
             log.warning("%s: output did not match %s: %s", node, schema.__name__, problem)
             if attempt + 1 < attempts:
@@ -204,6 +200,36 @@ class GeminiProvider:
         error = LLMMalformedOutput(f"{node}: the model's output did not match {schema.__name__}{repaired}: {problem}")
         error.usage = usage
         raise error
+
+
+def _structured(view: Any, node: str, schema: type[BaseModel]) -> tuple[Any, Any]:
+    """What `with_structured_output(schema, include_raw=True)` builds for Gemini (langchain-google-genai
+    4.4: the JSON schema as `response_json_schema`, a PydanticOutputParser) without its runnable
+    chain around the call — a map, an assign and a fallback, each with its own callback run: ~1.7 ms
+    of CPU per call (28%), which 50 concurrent requests' 100 router and planner calls pay in one
+    event loop. The parser runs on the raw message here, as the chain ran it."""
+    from langchain_core.output_parsers import PydanticOutputParser
+    from langchain_core.utils.function_calling import convert_to_json_schema
+
+    bound = view.bind(
+        response_mime_type="application/json",
+        response_json_schema=schema.model_json_schema(),
+        ls_structured_output_format={"kwargs": {"method": "json_schema"}, "schema": convert_to_json_schema(schema)},
+    )
+    # Never name a run after its node: LangGraph would take it for the node itself and put its
+    # output (the raw JSON message) into the "messages" stream despite the tag.
+    return bound.with_config(run_name=f"gemini_{node}", tags=[TAG_NOSTREAM]), PydanticOutputParser(
+        pydantic_object=schema
+    )
+
+
+def _parsed(parser: Any, text: str) -> Any:
+    from langchain_core.exceptions import OutputParserException
+
+    try:
+        return parser.parse(text)
+    except OutputParserException:
+        return None
 
 
 class _StreamWatch:
