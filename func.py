@@ -61,8 +61,7 @@ def _dependencies():
         settings = settings_with_secrets()
         configure_logging(settings)
         check_production(settings)
-        _deps = build_dependencies(settings)
-        _deps.start_warm_up()  # loads beside this first request's claim and router call
+        _deps = build_dependencies(settings, warm_up=True)  # the memory store loads beside the first run
     return _deps
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from core.errors import ConfigError
@@ -28,6 +28,9 @@ class Dependencies:
     tokens: TokenEmitter
     results: ResultEmitter
     telemetry: Telemetry | None = None  # from the settings unless given (app/telemetry.py)
+    # A Function instance loads its memory store beside its first run's model calls (run_started).
+    warm_up: bool = False
+    _warming: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         from app.telemetry import instrument
@@ -53,11 +56,16 @@ class Dependencies:
             memory_top_k=self.settings.MEMORY_TOP_K,
         )
 
-    def start_warm_up(self) -> None:
-        """Load what a request needs only after its router call — the memory store and its
-        embedding model (qdrant-client alone is ~0.5 s of imports) — on a thread of its own, now: a
-        cold instance's first request then claims and routes while it loads, instead of waiting for
-        it when gather_context or remember first searches. A failure is left for that first use to report."""
+    def run_started(self) -> None:
+        """The runner's signal that a run's graph has started (its router and planner calls go out
+        now). The first time, with `warm_up`, what a request needs only after its router call — the
+        memory store and its embedding model (qdrant-client alone is ~0.7 s of imports) — loads on a
+        thread of its own: beside the router call's wait, not before it (where its imports would
+        compete with the model client's for the interpreter), nor after it (where gather_context or
+        remember would wait for it). A failure is left for that first use to report."""
+        if not self.warm_up or self._warming:
+            return
+        self._warming = True
         warm_up = getattr(self.memory, "warm_up", None)
         if warm_up is not None:
             threading.Thread(target=_quietly, args=(warm_up,), name="reppy-warm-up", daemon=True).start()

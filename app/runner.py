@@ -159,6 +159,7 @@ class _Run:
             context=self.context,
             stream_mode=["messages", "updates", "values"],
         )
+        self.deps.run_started()
         async for mode, payload in self._stream:
             if mode == "values":
                 self.state, self._beside = payload, []

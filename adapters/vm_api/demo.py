@@ -17,7 +17,7 @@ MAX_SEARCH_RESULTS = 20
 @lru_cache(maxsize=1)
 def demo_data() -> dict[str, Any]:
     text = resources.files("adapters.vm_api").joinpath("demo_data.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _fold(text: str) -> str:
