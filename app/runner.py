@@ -1,4 +1,10 @@
-"""The runner every entrypoint shares: claim → run the graph → token events → exactly one result.
+"""The runner every entrypoint shares: claim ‖ run the graph → token events → exactly one result.
+
+The claim runs beside the graph's first superstep (app/claim.py): routing, planning and prefetching
+do not wait for its VM round trip, but nothing leaves the worker before it says yes — the first
+token event waits for it, the result is published after it, and memory writes are held for it. A
+refused claim (another instance owns the request) stops the graph and publishes nothing, even if
+the graph failed meanwhile; a failed claim stops it and publishes the claim's FAILED result.
 
 Once a request is claimed, a result event is always published — SUCCEEDED, CLARIFY or FAILED —
 whatever happens inside the graph. Stack traces go to the log, never into an event.
