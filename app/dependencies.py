@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from adapters.llm.base import ModelProvider
     from adapters.memory.base import UserMemory
     from adapters.vm_api.base import VMApi
+    from app.claim import Claim
     from app.telemetry import Telemetry
     from graph.context import Context
 
@@ -37,20 +38,25 @@ class Dependencies:
 
         instrument(self)
 
-    def context(self, deadline: float | None = None) -> Context:
+    def context(self, deadline: float | None = None, claim: Claim | None = None) -> Context:
         """The adapters one run uses. With a `deadline` (on the `time.monotonic()` clock), every
-        model and VM call is cut off at it (see app/deadline.py)."""
+        model and VM call is cut off at it (see app/deadline.py); with a `claim`, every memory
+        write waits for it (see app/claim.py)."""
         from graph.context import Context
 
-        llm, vm = self.llm, self.vm
+        llm, vm, memory = self.llm, self.vm, self.memory
         if deadline is not None:
             from app.deadline import DeadlineModel, DeadlineVM
 
             llm, vm = DeadlineModel(llm, deadline), DeadlineVM(vm, deadline)
+        if claim is not None:
+            from app.claim import ClaimedMemory
+
+            memory = ClaimedMemory(memory, claim)
         return Context(
             llm=llm,
             vm=vm,
-            memory=self.memory,
+            memory=memory,
             min_confidence=self.settings.ROUTER_MIN_CONFIDENCE,
             catalog_max_searches=self.settings.CATALOG_MAX_SEARCHES,
             memory_top_k=self.settings.MEMORY_TOP_K,

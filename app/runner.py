@@ -1,4 +1,10 @@
-"""The runner every entrypoint shares: claim → run the graph → token events → exactly one result.
+"""The runner every entrypoint shares: claim ‖ run the graph → token events → exactly one result.
+
+The claim runs beside the graph's first superstep (app/claim.py): routing, planning and prefetching
+do not wait for its VM round trip, but nothing leaves the worker before it says yes — the first
+token event waits for it, the result is published after it, and memory writes are held for it. A
+refused claim (another instance owns the request) stops the graph and publishes nothing, even if
+the graph failed meanwhile; a failed claim stops it and publishes the claim's FAILED result.
 
 Once a request is claimed, a result event is always published — SUCCEEDED, CLARIFY or FAILED —
 whatever happens inside the graph. Stack traces go to the log, never into an event.
@@ -17,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
+from app.claim import Claim, NotClaimed
 from app.dependencies import Dependencies
 from app.telemetry import observe_request
 from core.contracts import (
@@ -71,43 +78,37 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
     # Every model and VM call of the run gets what is left until its timeout (app/deadline.py). Not
     # the claim: one refused here unsent would be answered FAILED, then claimed afresh on redelivery.
     ends = None if timeout_s is None else time.monotonic() + timeout_s
-    context = deps.context(None if ends is None else ends - min(timeout_s, CALL_MARGIN_S))
+    # The claim runs beside the graph's first superstep; what leaves the worker waits for it.
+    claim = Claim(deps.vm, request_id)
+    run = _Run(
+        request, deps, deps.context(None if ends is None else ends - min(timeout_s, CALL_MARGIN_S), claim), claim
+    )
+    answering = asyncio.create_task(run.answer(timeout_s), name=f"answer {request_id}")
     try:
-        claimed = await deps.vm.claim(request_id)
-    except WorkerError as exc:
-        log.error("request %s: claim failed: %s", request_id, exc.message)
-        await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
-        return Outcome(request_id, "FAILED", exc.code)
-    except asyncio.CancelledError:
-        # The claim may have reached the VM: a redelivery would then be skipped, so answer now.
-        log.error("request %s cancelled while claiming it", request_id)
-        await deps.results.emit_result(_failed(request_id, CANCELLED, Meta(), {}))
+        claimed = await claim.task
+    except BaseException as exc:
+        await run.stop(answering)
+        if isinstance(exc, WorkerError):
+            log.error("request %s: claim failed: %s (%s)", request_id, exc.message, run.calls_made())
+            await deps.results.emit_result(_failed(request_id, exc.to_error(), Meta(), {}))
+            return Outcome(request_id, "FAILED", exc.code)
+        if isinstance(exc, asyncio.CancelledError):
+            # The claim may have reached the VM: a redelivery would then be skipped, so answer now.
+            log.error("request %s cancelled while claiming it", request_id)
+            await deps.results.emit_result(_failed(request_id, CANCELLED, Meta(), {}))
         raise
     if not claimed:
-        log.info("request %s already claimed elsewhere: skipped", request_id)
+        await run.stop(answering)
+        log.info("request %s already claimed elsewhere: skipped (%s)", request_id, run.calls_made())
         return Outcome(request_id, "SKIPPED")
 
-    run = _Run(request, deps, context)
     try:
-        async with asyncio.timeout(timeout_s):
-            await run.until_answer()
-        result = run.result()
-    except TimeoutError:
-        log.error("request %s: timed out after %.1fs", request_id, timeout_s)
-        result = run.failure({"code": "TIMEOUT", "message": f"processing exceeded {timeout_s:g}s", "retryable": True})
-    except WorkerError as exc:
-        log.warning("request %s failed: %s %s", request_id, exc.code, exc.message)
-        result = run.failure(exc.to_error(), calls=getattr(exc, "usage", ()))
+        result = await answering
     except asyncio.CancelledError:
         log.error("request %s cancelled", request_id)
         await deps.results.emit_result(run.failure(CANCELLED))
         await run.close()
         raise
-    except Exception:
-        log.exception("request %s: unexpected error", request_id)
-        result = run.failure(
-            {"code": "INTERNAL", "message": "internal error while processing the request", "retryable": True}
-        )
     try:
         await _flush(deps, request_id)
     except asyncio.CancelledError:
@@ -134,10 +135,11 @@ async def _handle(raw: bytes | str | dict, deps: Dependencies, *, timeout_s: flo
 class _Run:
     """One claimed request going through the graph."""
 
-    def __init__(self, request: WorkerRequest, deps: Dependencies, context=None):
+    def __init__(self, request: WorkerRequest, deps: Dependencies, context=None, claim: Claim | None = None):
         self.request = request
         self.deps = deps
         self.context = context if context is not None else deps.context()
+        self.claim = claim  # None: claimed already
         self.state: dict[str, Any] = {}
         self.seq = 0
         self.started = time.perf_counter()
@@ -146,6 +148,30 @@ class _Run:
         self._beside: list[dict[str, Any]] = []  # updates of the answer's superstep, not in the result
         self.remembered: dict[str, Any] | None = None  # what remember did, known after the result
         self.after_usage: dict[str, Any] | None = None  # the model calls made after the result
+
+    async def answer(self, timeout_s: float | None) -> ResultEvent:
+        """The graph run until the answer, as the result to publish (a FAILED one when the graph
+        raised or ran out of time). Raises only NotClaimed and cancellation."""
+        request_id = self.request.requestId
+        try:
+            async with asyncio.timeout(timeout_s):
+                await self.until_answer()
+            return self.result()
+        except TimeoutError:
+            log.error("request %s: timed out after %.1fs", request_id, timeout_s)
+            return self.failure(
+                {"code": "TIMEOUT", "message": f"processing exceeded {timeout_s:g}s", "retryable": True}
+            )
+        except NotClaimed:
+            raise
+        except WorkerError as exc:
+            log.warning("request %s failed: %s %s", request_id, exc.code, exc.message)
+            return self.failure(exc.to_error(), calls=getattr(exc, "usage", ()))
+        except Exception:
+            log.exception("request %s: unexpected error", request_id)
+            return self.failure(
+                {"code": "INTERNAL", "message": "internal error while processing the request", "retryable": True}
+            )
 
     async def until_answer(self) -> None:
         """Run the graph until the answering node is done (or the graph ends without one). The
@@ -180,6 +206,8 @@ class _Run:
         delta = chunk.text
         if not delta:
             return  # empty trailing chunks would leave a hole in nothing but bandwidth
+        if self.claim is not None:
+            await self.claim.granted()  # no token for a request this instance does not own
         self.seq += 1
         await self.deps.tokens.emit_token(
             TokenEvent(requestId=self.request.requestId, seq=self.seq, delta=delta, ts=now_ms())
@@ -218,6 +246,20 @@ class _Run:
                 usage["input_tokens"] + usage["output_tokens"],
                 usage["cost_usd"],
             )
+
+    async def stop(self, answering: asyncio.Task) -> None:
+        """The claim said no or failed: end the run under way, publishing nothing."""
+        answering.cancel()
+        await asyncio.wait([answering])
+        if not answering.cancelled():
+            answering.exception()  # NotClaimed from a token or write that met the claim first: expected
+        await self.close()
+
+    def calls_made(self) -> str:
+        """The model calls finished so far and their tokens, for the log (never user text)."""
+        calls = [call for update in (self.state, *self._beside) for call in update.get("usage") or ()]
+        tokens = sum(call.get("input_tokens", 0) + call.get("output_tokens", 0) for call in calls)
+        return f"{len(calls)} model call(s), {tokens} tokens made before the claim answered"
 
     async def close(self) -> None:
         """Stop the graph (cancels whatever still runs in it)."""

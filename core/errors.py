@@ -173,4 +173,9 @@ ERROR_CODES: dict[str, ErrorCodeInfo] = {
         True,
         in_results=False,
     ),
+    "NOT_CLAIMED": ErrorCodeInfo(
+        "A memory write held for the claim, which said no or failed: not made; only in the log.",
+        False,
+        in_results=False,
+    ),
 }

@@ -68,7 +68,8 @@ async def test_cancelled_while_claiming(vm_stub, patient_vm, settings, llm, memo
     vm_stub.inject("claim", Fault("stall", seconds=0.5))  # the VM records the claim, late
     ledger.fault()
     task = asyncio.create_task(handle(request(CHAT, request_id="req-cancel-claim"), deps))
-    await eventually(lambda: vm_stub.calls, what="the claim to reach the VM")
+    # The graph's reads start beside the claim: wait for the claim itself.
+    await eventually(lambda: ("POST", "/internal/idempotency/claim") in vm_stub.calls, what="the claim to reach the VM")
     await cancel(task)
     [result] = events.results
     assert (result.status, result.error.code, result.error.retryable) == ("FAILED", "CANCELLED", True)
@@ -132,8 +133,8 @@ async def test_a_cancelled_invocation_answers_what_it_claimed_and_leaves_the_res
     ledger.fault()
     invocation = asyncio.create_task(run_invocation(body, deps, concurrency=1, unpublished=kept, taken=taken))
     await eventually(
-        lambda: any(p.endswith("/active-routines") for _, p in vm_stub.calls),
-        what="the first request to wait on the VM",
+        lambda: vm_stub.claims and any(p.endswith("/active-routines") for _, p in vm_stub.calls),
+        what="the first request to be claimed and to wait on the VM",
     )
     await cancel(invocation)
     [result] = events.results
@@ -183,7 +184,7 @@ def test_sigterm_publishes_cancelled_results_for_claimed_requests(identity, stan
             caller = threading.Thread(target=call, daemon=True)
             caller.start()
             for _ in range(600):  # bounded: until the first request is claimed and waiting on the VM
-                if any(path.endswith("/active-routines") for _, path in vm.calls):
+                if vm.claims and any(path.endswith("/active-routines") for _, path in vm.calls):
                     break
                 time.sleep(0.1)
             else:
@@ -220,7 +221,9 @@ def test_ctrl_c_on_the_cli_prints_the_cancelled_result(ledger):
     )
     try:
         for _ in range(600):  # bounded: until the request is claimed and waiting on the VM
-            if any(path.endswith("/active-routines") for _, path in vm.calls) or process.poll() is not None:
+            if (
+                vm.claims and any(path.endswith("/active-routines") for _, path in vm.calls)
+            ) or process.poll() is not None:
                 break
             time.sleep(0.1)
         process.send_signal(signal.SIGINT)

@@ -63,7 +63,9 @@ async def test_vm_down_is_one_failed_result_after_the_claim_is_retried(settings,
     assert (outcome.status, result.error.code, result.error.retryable) == ("FAILED", "VM_UNAVAILABLE", True)
     assert "unreachable" in result.error.message
     # Retried, because a refused connection proves the claim never arrived (no claim can be lost).
-    assert sum("retrying" in r.getMessage() for r in caplog.records) == CLAIM_ATTEMPTS - 1
+    # (The graph's reads, made beside the claim, retry too: only the claim's are counted.)
+    claim_retries = [r for r in caplog.records if "claim" in r.getMessage() and "retrying" in r.getMessage()]
+    assert len(claim_retries) == CLAIM_ATTEMPTS - 1
 
 
 @pytest.mark.parametrize("status", [401, 403])
