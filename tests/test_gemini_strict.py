@@ -306,3 +306,26 @@ async def test_the_standin_streams_in_recorded_chunk_sizes(gemini, gemini_deps, 
     assert "".join(deltas) == "".join(words) and len(deltas) == 6
     assert max(map(len, deltas)) - min(map(len, deltas)) <= len(words[-1]) * 2
     assert result.usage["calls"][-1]["output_tokens"] == 300
+
+
+# --- one TLS context for every Gemini client -----------------------------------------------------
+
+
+def test_the_clients_load_the_ca_bundle_once(gemini, monkeypatch):
+    """google-genai builds a TLS context per HTTP stack unless given one (six for two clients, each
+    loading the CA bundle); the provider gives both clients the same one, and they keep it."""
+    import ssl
+
+    import aiohttp  # noqa: F401  (imported first: aiohttp builds its own default contexts at import)
+    import langchain_google_genai  # noqa: F401
+
+    from app.dependencies import _model_provider
+
+    made = []
+    real = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda *a, **k: made.append(real(*a, **k)) or made[-1])
+    provider = _model_provider(gemini_settings(gemini.base_url))
+    assert len(made) == 1
+    api = provider._models.route.client._api_client
+    assert api._async_client_session_request_args["ssl"] is made[0]
+    assert provider._models.chat.client is not provider._models.route.client  # one client per model

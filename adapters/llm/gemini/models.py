@@ -10,6 +10,7 @@ pick up); only the chat answer does."""
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ class NodeModels:
 
 def build_models(config: GeminiConfig) -> NodeModels:
     chat_model = _chat_model_class()
+    tls = _tls_context()
     clients = {
         name: chat_model(
             model=name,
@@ -37,6 +39,8 @@ def build_models(config: GeminiConfig) -> NodeModels:
             # One HTTP attempt per call: the provider retries itself, honouring the server's
             # retryDelay on 429 (the SDK's own retries ignore it).
             max_retries=1,
+            # httpx takes it as `verify`, aiohttp as `ssl`; google-genai keeps each for its own.
+            client_args={"verify": tls, "ssl": tls},
         )
         for name in dict.fromkeys((config.router_model, config.main_model))
     }
@@ -68,6 +72,19 @@ def build_models(config: GeminiConfig) -> NodeModels:
         update=view(config.main_model, UPDATE, stream=False, **main),
         remember=view(config.router_model, REMEMBER, **router),
         clients=tuple(clients.values()),
+    )
+
+
+def _tls_context() -> Any:
+    """One TLS context for both clients. Left to itself google-genai builds three per client (sync
+    httpx, async httpx, aiohttp), each loading the CA bundle: ~125 ms of a cold start on the bench
+    machine. The same CA bundle its aiohttp path loads (SSL_CERT_FILE / SSL_CERT_DIR, else certifi's)."""
+    import ssl
+
+    import certifi
+
+    return ssl.create_default_context(
+        cafile=os.environ.get("SSL_CERT_FILE", certifi.where()), capath=os.environ.get("SSL_CERT_DIR")
     )
 
 
