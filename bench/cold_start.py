@@ -145,6 +145,9 @@ def _child(out: Path, every_intent: bool) -> None:
 
     from bench.scenarios import SCENARIOS
 
+    # fdk's import installed uvloop's policy (the dev extra has uvloop); the image has none.
+    asyncio.set_event_loop_policy(None)
+
     cpu: list[float] = []
 
     async def invoke(request: dict) -> float:

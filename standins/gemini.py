@@ -9,14 +9,16 @@ refuses (a budget out of its range, a level it does not offer, a level on a 2.5 
 the messages the real API sends where one was found (see MODELS and ERRORS below). `usageMetadata`
 carries `cachedContentTokenCount` (inside `promptTokenCount`, as the API counts it) and
 `thoughtsTokenCount`; a 429 carries `QuotaFailure`, `Help` and `RetryInfo` details. Recorded response
-bodies in standins/recorded/gemini/ replay verbatim (`Reply.recorded`).
+bodies in standins/recorded/gemini/ replay verbatim (`Reply.recorded`; a stream event by event:
+`Reply.recorded_stream`).
 
 Tests script the replies (first in, first out) and read back every request (model, method, headers,
 JSON body). A reply may be scripted for one JSON schema (`only_for`), for calls that run concurrently
 with others and so arrive in no fixed order; a schema listed in `reserved` takes only such replies. A reply can be an answer (text or JSON, with usage incl. thinking tokens and a finish
 reason), a blocked prompt, an HTTP error (with a RetryInfo delay), a stall, an error frame in the
 middle of a stream or a stream cut off without its end. A configurable latency (time to first token
-and tokens per second, per model if wanted) paces every answer, and every call's schedule (arrival,
+and tokens per second, per model if wanted) paces every answer; a stream's events carry one word
+each, or (`chunk_tokens`) about as many tokens as the real API's do. Every call's schedule (arrival,
 first byte sent, last byte sent, client port) is kept and served at `GET /_standin/schedule`, so a
 benchmark can reuse the server as it is and measure the model time itself.
 

@@ -3,6 +3,7 @@ model provider, and events collected in memory."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,16 @@ from tests.emitters import CollectingEmitter
 pytest_plugins = ["tests.oci_fixtures", "tests.log_fixtures"]
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_collection_finish(session) -> None:
+    """Run every test on asyncio's own event loop, as the Function image does (it has no uvloop).
+    Importing fdk's fixtures (test_func, test_duplicates) imports its HTTP server module, which
+    installs uvloop's loop policy for the whole process when uvloop is importable — and the dev
+    extra brings uvloop (docs/deploy.md). Tests starting the `fdk` script get it in their own process."""
+    asyncio.set_event_loop_policy(None)
+
+
 DEMO_USER = "user-67890"
 OTHER_USER = "user-12345"
 
