@@ -74,17 +74,17 @@ async def run(config: BenchConfig, out: Path | None, log=None) -> dict[str, Any]
     log("cold start: `import func` vs every dependency, fresh interpreters …")
     cold = cold_start.import_times(config.cold_runs)
     with tempfile.TemporaryDirectory(prefix="reppy-bench-") as tmp:
-        with BenchServers(config.zero_latency()) as zero:
-            log("a fresh function instance: first request, peak RSS …")
-            instance = cold_start.first_request(zero.gemini_url, zero.vm_url)
-            log("zero-latency stand-ins: the worker's own time per request …")
-            worker = measure.build_worker(zero, Path(tmp) / "qdrant-zero")
-            try:
-                overhead = await measure.overhead(worker, config, log)
-            finally:
-                await worker.deps.aclose()
         oci = measure.OciStream.start(Path(tmp))
         try:
+            with BenchServers(config.zero_latency()) as zero:
+                log("a fresh function instance: first request, peak RSS …")
+                instance = cold_start.first_request(zero.gemini_url, zero.vm_url, oci.function_env())
+                log("zero-latency stand-ins: the worker's own time per request …")
+                worker = measure.build_worker(zero, Path(tmp) / "qdrant-zero")
+                try:
+                    overhead = await measure.overhead(worker, config, log)
+                finally:
+                    await worker.deps.aclose()
             with BenchServers(config) as servers:
                 log(
                     f"realistic latency (flash {config.flash.ttft_s * 1000:.0f} ms + {config.flash.tokens_per_s} tok/s, "
@@ -101,7 +101,9 @@ async def run(config: BenchConfig, out: Path | None, log=None) -> dict[str, Any]
                 finally:
                     await worker.deps.aclose()
                 log("a fresh function instance at realistic latency: first request vs a warm one …")
-                instance_realistic = cold_start.first_request(servers.gemini_url, servers.vm_url, every_intent=False)
+                instance_realistic = cold_start.first_request(
+                    servers.gemini_url, servers.vm_url, oci.function_env(), every_intent=False
+                )
         finally:
             oci.stop()
     figures = report.results(

@@ -94,9 +94,11 @@ def _timed_import(modules: list[str]) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def first_request(gemini_url: str, vm_url: str, *, every_intent: bool = True) -> dict[str, Any]:
+def first_request(
+    gemini_url: str, vm_url: str, oci_env: dict[str, str], *, every_intent: bool = True
+) -> dict[str, Any]:
     """A fresh function instance: cold invocation, a warm one, then (every_intent) one of each
-    intent for the peak RSS."""
+    intent for the peak RSS. `oci_env` points it at the OCI stand-in, as a Function publishes."""
     with tempfile.TemporaryDirectory(prefix="reppy-bench-cold-") as tmp:
         out = Path(tmp) / "cold.json"
         env = {
@@ -108,7 +110,8 @@ def first_request(gemini_url: str, vm_url: str, *, every_intent: bool = True) ->
             "VM_INTERNAL_TOKEN": VM_TOKEN,
             "QDRANT_PATH": str(Path(tmp) / "qdrant"),
             "LOG_LEVEL": "WARNING",
-            # A local Qdrant and events on stdout: embedded parts a Function refuses unless allowed.
+            **oci_env,
+            # A local Qdrant: an embedded part a Function refuses unless allowed.
             "ALLOW_EMBEDDED_DEFAULTS": "true",
         }
         done = subprocess.run(

@@ -31,6 +31,7 @@ from bench.servers import GEMINI_KEY, REPO, VM_TOKEN, BenchServers
 from core.settings import Settings
 
 STREAM_ID = "ocid1.stream.oc1.iad.aaaaaaaabenchstream"
+QUEUE_ID = "ocid1.queue.oc1.iad.aaaaaaaabenchqueue"
 
 
 @dataclass
@@ -46,7 +47,21 @@ class OciStream:
         from standins.oci_identity import OciTestIdentity
 
         identity = OciTestIdentity.generate()
-        return cls(OciStandIn(identity.public_key).start(), identity.write_config(directory))
+        standin = OciStandIn(identity.public_key).start()
+        standin.add_queue(QUEUE_ID)
+        return cls(standin, identity.write_config(directory))
+
+    def function_env(self) -> dict[str, str]:
+        """What a Function instance publishes with: tokens to Streaming, results to the Queue (its
+        messages endpoint looked up with GetQueue, as a Function without OCI_QUEUE_ENDPOINT does)."""
+        return {
+            "OCI_STREAM_ID": STREAM_ID,
+            "OCI_STREAM_ENDPOINT": self.standin.endpoint,
+            "OCI_RESULT_QUEUE_ID": QUEUE_ID,
+            "OCI_QUEUE_ADMIN_ENDPOINT": self.standin.queue_admin_endpoint,
+            "OCI_AUTH": "config",
+            "OCI_CONFIG_FILE": str(self.config_file),
+        }
 
     def first_event_at(self, request_id: str) -> float | None:
         """When the stand-in stored this request's first token event, on the monotonic clock."""
