@@ -95,6 +95,7 @@ class HttpVMApi:
             connect=connect_timeout + read_timeout,
         )
         self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
         self._backoff_s = backoff_s
 
     def _current_session(self) -> aiohttp.ClientSession:
@@ -102,11 +103,12 @@ class HttpVMApi:
         first use; a batch keeps up to MAX_CONNECTIONS connections alive for the next one."""
         loop = asyncio.get_running_loop()
         session = self._session
-        if session is None or session.closed or session._loop is not loop:  # `.loop` is deprecated
+        if session is None or session.closed or self._session_loop is not loop:
             connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_S)
             session = self._session = aiohttp.ClientSession(
                 headers=self._headers, timeout=self._timeout, connector=connector, raise_for_status=False
             )
+            self._session_loop = loop
         return session
 
     async def claim(self, request_id: str) -> bool:
@@ -139,7 +141,8 @@ class HttpVMApi:
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
-        if session is not None and not session.closed and session._loop is asyncio.get_running_loop():
+        # A session opened on another (finished) loop cannot be closed from this one.
+        if session is not None and not session.closed and self._session_loop is asyncio.get_running_loop():
             await session.close()
 
     async def _get(self, path: str, endpoint: str, *, params: dict | None = None, missing_ok: bool = False) -> Any:
