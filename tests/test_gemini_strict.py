@@ -329,3 +329,25 @@ def test_the_clients_load_the_ca_bundle_once(gemini, monkeypatch):
     api = provider._models.route.client._api_client
     assert api._async_client_session_request_args["ssl"] is made[0]
     assert provider._models.chat.client is not provider._models.route.client  # one client per model
+
+
+# --- structured calls bind what with_structured_output binds --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "node, attr, schema", [("route_intent", "route", "RouteDecision"), ("generate_routine", "generate", "Program")]
+)
+def test_structured_calls_bind_what_langchain_binds(gemini, node, attr, schema):
+    """The provider calls the model without with_structured_output's runnable chain (CPU), so its
+    request must carry exactly what that chain's model binding carries; a langchain-google-genai
+    that binds something else fails here."""
+    import core.schemas
+    from adapters.llm.gemini.provider import _structured
+    from app.dependencies import _model_provider
+
+    provider = _model_provider(gemini_settings(gemini.base_url))
+    model, model_schema = getattr(provider._models, attr), getattr(core.schemas, schema)
+    chain = model.with_structured_output(model_schema, include_raw=True)
+    ours, parser = _structured(model, node, model_schema)
+    assert ours.kwargs == chain.first.steps__["raw"].kwargs
+    assert "nostream" in ours.config["tags"] and parser.pydantic_object is model_schema
