@@ -168,3 +168,69 @@ def test_a_vm_url_without_a_token_is_a_configuration_error(settings):
     without_token = settings.model_copy(update={"VM_INTERNAL_BASE_URL": "http://127.0.0.1:9/internal"})
     with pytest.raises(ConfigError, match="VM_INTERNAL_TOKEN"):
         build_dependencies(without_token, llm=object(), memory=object(), tokens=object(), results=object())
+
+
+# --- https: verified against the CAs the worker trusts --------------------------------------------
+
+
+def self_signed(directory) -> tuple:
+    """A certificate for 127.0.0.1 signed by its own key: trusted only where it is named as a CA."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vm-stub")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "vm.pem", directory / "vm.key"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_file, key_file
+
+
+async def test_an_https_vm_is_verified_against_the_configured_cas(tmp_path, monkeypatch):
+    """SSL_CERT_FILE names the CAs to trust (as for httpx, requests and google-genai); certifi's
+    bundle otherwise, which does not know this certificate: the call fails, typed, never unverified."""
+    import ssl
+
+    cert_file, key_file = self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert_file, key_file)
+    with running_stub(listen=False) as vm_stub:
+        vm_stub.socket = served.wrap_socket(vm_stub.socket, server_side=True)
+        vm_stub.listen()
+        vm_stub.start_in_thread()
+        url = vm_stub.base_url.replace("http://", "https://")
+
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        untrusted = HttpVMApi(url, TOKEN, backoff_s=0.01)
+        try:
+            with pytest.raises(VMUnavailable, match="unreachable"):
+                await untrusted.get_profile("user-67890")
+        finally:
+            await untrusted.aclose()
+
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+        trusted = HttpVMApi(url, TOKEN)
+        try:
+            assert (await trusted.get_profile("user-67890"))["username"] == "Alex"
+        finally:
+            await trusted.aclose()

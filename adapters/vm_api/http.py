@@ -32,6 +32,7 @@ import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 from yarl import URL
 
+from adapters.tls import ca_context
 from adapters.vm_api.base import default_profile
 from adapters.vm_api.responses import (
     ActiveRoutines,
@@ -104,7 +105,9 @@ class HttpVMApi:
         loop = asyncio.get_running_loop()
         session = self._session
         if session is None or session.closed or self._session_loop is not loop:
-            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_S)
+            # aiohttp alone trusts the system's CAs; the worker's clients trust the same set (adapters/tls.py).
+            tls = ca_context() if self._base_url.startswith("https:") else True
+            connector = aiohttp.TCPConnector(limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_S, ssl=tls)
             session = self._session = aiohttp.ClientSession(
                 headers=self._headers, timeout=self._timeout, connector=connector, raise_for_status=False
             )

@@ -10,7 +10,6 @@ pick up); only the chat answer does."""
 from __future__ import annotations
 
 import functools
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,14 +77,10 @@ def build_models(config: GeminiConfig) -> NodeModels:
 def _tls_context() -> Any:
     """One TLS context for both clients. Left to itself google-genai builds three per client (sync
     httpx, async httpx, aiohttp), each loading the CA bundle: ~125 ms of a cold start on the bench
-    machine. The same CA bundle its aiohttp path loads (SSL_CERT_FILE / SSL_CERT_DIR, else certifi's)."""
-    import ssl
+    machine. The same CAs its aiohttp path trusts (adapters/tls.py)."""
+    from adapters.tls import ca_context
 
-    import certifi
-
-    return ssl.create_default_context(
-        cafile=os.environ.get("SSL_CERT_FILE", certifi.where()), capath=os.environ.get("SSL_CERT_DIR")
-    )
+    return ca_context()
 
 
 @functools.cache
