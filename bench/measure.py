@@ -124,7 +124,7 @@ def build_worker(
         overrides["memory"] = memory
     if oci is None:
         overrides["tokens"] = ProbedEmitter(probes)
-    deps = build_dependencies(settings, **overrides)
+    deps = build_dependencies(settings, warm_up=True, **overrides)  # as a Function instance is built
     if oci is not None:
         deps.tokens = ProbedEmitter(probes, tokens=deps.tokens)  # timing in front of the real emitter
     deps.llm, deps.vm, deps.memory = (Probed(deps.llm, "llm"), Probed(deps.vm, "vm"), Probed(deps.memory, "memory"))

@@ -4,6 +4,7 @@ model provider, and events collected in memory."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,15 @@ def pytest_collection_finish(session) -> None:
     installs uvloop's loop policy for the whole process when uvloop is importable — and the dev
     extra brings uvloop (docs/deploy.md). Tests starting the `fdk` script get it in their own process."""
     asyncio.set_event_loop_policy(None)
+
+
+@pytest.fixture(autouse=True)
+def _no_frozen_objects_between_tests():
+    """A Function instance freezes the collector after its warm-up (app/dependencies.py); in the
+    test process that would keep every later test's leftovers from being collected."""
+    yield
+    if gc.get_freeze_count():
+        gc.unfreeze()
 
 
 DEMO_USER = "user-67890"
