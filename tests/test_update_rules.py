@@ -334,18 +334,7 @@ async def test_the_node_refuses_an_update_that_is_not_its_declared_diff(context,
             "exercise_catalog": await vm.search_exercises("덤벨 벤치프레스"),
         },
     }
-    runtime = Runtime(
-        context=Context(
-            llm=FixedUpdate(update),
-            vm=vm,
-            memory=context.memory,
-            min_confidence=0.5,
-            catalog_max_searches=8,
-            memory_top_k=5,
-        )
-    )
-    with pytest.raises(LLMMalformedOutput, match=complaint):
-        await update_routine(state, runtime)
+    await expect_verdict(state, replace(context, llm=FixedUpdate(update)), complaint)
 
 
 async def test_the_node_accepts_a_swap_declared_as_remove_and_add(context, vm):
@@ -370,17 +359,7 @@ async def test_the_node_accepts_a_swap_declared_as_remove_and_add(context, vm):
             "exercise_catalog": await vm.search_exercises("덤벨 벤치프레스"),
         },
     }
-    runtime = Runtime(
-        context=Context(
-            llm=FixedUpdate(update),
-            vm=vm,
-            memory=context.memory,
-            min_confidence=0.5,
-            catalog_max_searches=8,
-            memory_top_k=5,
-        )
-    )
-    assert (await update_routine(state, runtime))["status"] == "SUCCEEDED"
+    await expect_verdict(state, replace(context, llm=FixedUpdate(update)), None)
 
 
 # --- conversations: confirmations, moves, numbers without a unit -----------------------------------
