@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.llm.gemini.config import CHAT, GENERATE, PLAN, REMEMBER, ROUTE, UPDATE, GeminiConfig
+from adapters.tls import ca_context
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,9 @@ class NodeModels:
 
 def build_models(config: GeminiConfig) -> NodeModels:
     chat_model = _chat_model_class()
-    tls = _tls_context()
+    # One TLS context for both clients: left to itself google-genai builds three per client (sync
+    # httpx, async httpx, aiohttp), each loading the CA bundle — ~125 ms of a cold start.
+    tls = ca_context()
     clients = {
         name: chat_model(
             model=name,
@@ -72,15 +75,6 @@ def build_models(config: GeminiConfig) -> NodeModels:
         remember=view(config.router_model, REMEMBER, **router),
         clients=tuple(clients.values()),
     )
-
-
-def _tls_context() -> Any:
-    """One TLS context for both clients. Left to itself google-genai builds three per client (sync
-    httpx, async httpx, aiohttp), each loading the CA bundle: ~125 ms of a cold start on the bench
-    machine. The same CAs its aiohttp path trusts (adapters/tls.py)."""
-    from adapters.tls import ca_context
-
-    return ca_context()
 
 
 @functools.cache
