@@ -63,6 +63,8 @@ def results(
         # What a cold start costs the user: a fresh instance's first chat request, at realistic
         # latency, beyond a warm instance's (what loads beside the router call is hidden in its wait).
         "cold_first_request_s": instance_realistic["cold_first_request_s"] - instance_realistic["warm_request_s"],
+        # Its floor: the import of the libraries no router call can leave without (fresh interpreter).
+        "cold_import_floor_s": cold["floor_import_s"],
         # The same instance's first request with zero-latency stand-ins: nothing to hide behind, so
         # every load is on its path — the CPU floor of a cold start (with its CPU time, every thread).
         "cold_first_request_zero_latency_s": instance["cold_first_request_s"],
@@ -172,6 +174,12 @@ def table(figures: dict[str, Any]) -> str:
             "fresh instance at realistic latency: first chat request beyond a warm one",
             f"{figures['cold_first_request_s']:.2f} s (CPU {_cpu_extra(figures):.2f} s)",
             ("cold_first_request_s",),
+        ),
+        (
+            f"its floor: importing {', '.join(cold['floor_modules'])} in a fresh interpreter (no router call "
+            "leaves before)",
+            f"{figures['cold_import_floor_s']:.2f} s",
+            (),
         ),
         (
             "fresh instance with zero-latency stand-ins: first request (every load on its path)",

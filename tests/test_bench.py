@@ -29,6 +29,7 @@ REQUIRED = [
     "first_token_ms",
     "cold_import_s",
     "cold_import_ratio",
+    "cold_import_floor_s",
     "concurrency_errors",
     "concurrency_p95_ratio",
     "peak_rss_mb",
@@ -68,6 +69,8 @@ def test_the_figures_make_sense(figures):
     assert concurrency["errors"] == 0 and concurrency["tokens_not_in_stream"] == 0
     # `import func` stays light: none of what a request needs is loaded by importing the handler.
     assert figures["details"]["cold_import"]["heavy_modules_after_import"] == []
+    # The floor is a part of what every dependency up front costs.
+    assert 0 < figures["cold_import_floor_s"] < figures["eager_import_s"]
     # Router, planner and memory extraction run with minimal thinking and a small output cap.
     realistic = figures["details"]["realistic"]
     assert realistic["router_thinking_levels"] == ["MINIMAL"] and realistic["router_thinking_budgets"] == [None]
