@@ -4,10 +4,7 @@ hash), with Gemini, the VM API and Qdrant stand-ins using real-looking secrets."
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-import sys
 
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -18,7 +15,6 @@ from adapters.vm_api.http import HttpVMApi
 from adapters.vm_api.stub_server import Fault
 from app.cli import main
 from app.dependencies import build_dependencies
-from app.logs import configure_logging
 from app.metrics import MetricsBatch, monitoring_client
 from app.runner import handle
 from app.telemetry import Telemetry
@@ -31,6 +27,7 @@ from standins.qdrant import QdrantFault
 from tests.conftest import DEMO_USER, request
 from tests.emitters import CollectingEmitter
 from tests.gemini_support import gemini_settings, plan, route
+from tests.log_fixtures import logging_into_buffer
 from tests.reliability.test_security import MARKER, QDRANT_KEY, SECRETS, VM_TOKEN, leaks, servers
 
 pytestmark = [
@@ -43,14 +40,8 @@ pytestmark = [
 @pytest.fixture
 def raw_json_log(monkeypatch):
     """JSON logs at DEBUG with no secret given to redact: what is written is what was logged."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    buffer = io.StringIO()
-    monkeypatch.setattr(sys, "stderr", buffer)
-    configure_logging(Settings(_env_file=None, LOG_FORMAT="json", LOG_LEVEL="DEBUG"))
-    yield buffer
-    logging.captureWarnings(False)
-    root.handlers[:], root.level = saved
+    with logging_into_buffer(monkeypatch, Settings(_env_file=None, LOG_FORMAT="json", LOG_LEVEL="DEBUG")) as buffer:
+        yield buffer
 
 
 async def test_logs_summaries_spans_and_metrics_hold_no_secret_user_text_or_user_id(
